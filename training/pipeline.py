@@ -188,6 +188,7 @@ def _execute(run: TrainingRun, tracker: Tracker, progress: Progress) -> None:
             tracker.log_metrics(child, logs, step=epoch)
             progress(f"{model_type} epochs", epoch, params.epochs)
 
+        progress(f"{model_type} epochs", 0, params.epochs)
         trained = train_network(model_type, data, params, on_epoch)
         version = _save_version(run, model_type, data, trained, config)
         run.metrics[model_type] = trained.metrics

@@ -7,6 +7,7 @@ succeeds and records in the database what could not be logged.
 from __future__ import annotations
 
 import logging
+import os
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,6 +20,9 @@ PRODUCTION_ALIAS = "production"
 
 
 def _client():
+    # Fail fast on an unreachable server: MLflow's defaults retry for minutes.
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
     from mlflow.tracking import MlflowClient
 
     uri = settings.MLFLOW_TRACKING_URI
@@ -52,7 +56,8 @@ class Tracker:
             message = f"MLflow: could not {what}: {type(exc).__name__}: {exc}"
             log.warning(message)
             self.warnings.append(message[:500])
-            if self.client is None or "connect" in str(exc).lower():
+            if not self.parent_id:
+                # The store was not reachable at the start: do not retry every call.
                 self.enabled = False
 
     def _experiment_id(self) -> str:

@@ -28,7 +28,7 @@ class Command(BaseCommand):
                 failed += 1
                 results.append({"file": path, "error": exc.code, "detail": exc.message})
                 continue
-            except (ModelUnavailable, FileNotFoundError, IsADirectoryError) as exc:
+            except (ModelUnavailable, OSError) as exc:
                 failed += 1
                 results.append(
                     {"file": path, "error": "unavailable", "detail": str(exc)}
