@@ -74,6 +74,9 @@ def bundled_models_export(versions: list[ModelVersion], command: str) -> Path:
         data = json.loads((target / "meta.json").read_text())
         data["training"]["baseline_metrics"] = version.baseline_metrics
         data["training"]["command"] = command
+        dataset = Path(data["training"].get("dataset", ""))
+        if dataset.is_absolute() and dataset.is_relative_to(settings.BASE_DIR):
+            data["training"]["dataset"] = str(dataset.relative_to(settings.BASE_DIR))
         (target / "meta.json").write_text(json.dumps(data, indent=2))
         if meta.model_type != version.model_type:
             raise ArtifactError("artifact and version disagree on the model type")

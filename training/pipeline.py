@@ -83,10 +83,23 @@ def training_run_create(
         reason=reason,
         model_types=resolve_model_types(model_type),
         params=config,
-        dataset=str(dataset or settings.DEFAULT_DATASET),
+        dataset=_portable(Path(dataset or settings.DEFAULT_DATASET)),
         total_epochs=config["epochs"],
         requested_by=requested_by,
     )
+
+
+def _portable(path: Path) -> str:
+    """A path inside the project is stored relative to it, so records travel."""
+    path = path.resolve()
+    try:
+        return str(path.relative_to(Path(settings.BASE_DIR).resolve()))
+    except ValueError:
+        return str(path)
+
+
+def dataset_path(run: TrainingRun) -> Path:
+    return Path(settings.BASE_DIR) / run.dataset  # an absolute path stays as it is
 
 
 def _save(run: TrainingRun, *fields: str) -> None:
@@ -117,7 +130,7 @@ def training_run_execute(run: TrainingRun, *, progress: Progress | None = None):
 
 
 def _prepare(run: TrainingRun, config: dict, progress: Progress) -> PreparedData:
-    clips = load_manifest(run.dataset)
+    clips = load_manifest(dataset_path(run))
     split = speaker_split(
         clips,
         test_fraction=config["test_fraction"],
