@@ -11,7 +11,12 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from training.audio import DecodeLimits, decode_audio, ensure_speech
+from training.audio import (
+    DecodedAudio,
+    DecodeLimits,
+    decode_audio_with_info,
+    ensure_speech,
+)
 from training.inference import ClipResult
 from training.networks import MODEL_TYPES
 from training.serving import ModelUnavailable, production_predictor
@@ -27,14 +32,19 @@ class ModelAnswer:
     confidence: float
     probabilities: dict[str, float]
     segments: list[dict] = field(default_factory=list)
+    speech_share: dict[str, float] = field(default_factory=dict)
     latency_ms: float = 0.0
 
 
 @dataclass
 class Analysis:
-    duration_s: float
+    decoded: DecodedAudio
     speech_ratio: float
     answers: list[ModelAnswer]
+
+    @property
+    def duration_s(self) -> float:
+        return round(self.decoded.duration_s, 3)
 
 
 def decode_limits() -> DecodeLimits:
@@ -68,6 +78,7 @@ def _answer(version, result: ClipResult, latency_ms: float) -> ModelAnswer:
                 }
             )
     return ModelAnswer(
+        speech_share=speech_share(segments),
         model_type=version.model_type,
         version_id=version.pk,
         label=label,
@@ -92,39 +103,54 @@ def resolve_models(model: str | None) -> list[str | None]:
     return [model]
 
 
-def analyse_audio(source, *, model: str | None = None, filename: str | None = None):
-    """Decode, check for speech and answer with each requested model.
+def speech_share(segments: list[dict]) -> dict[str, float]:
+    """Share of the speech time given to each answer, from the window timeline."""
+    totals = {"female": 0.0, "male": 0.0, UNCERTAIN: 0.0}
+    for segment in segments:
+        totals[segment["label"]] += segment["speech_ratio"]
+    speech = sum(totals.values())
+    if speech <= 0:
+        return {}
+    return {label: round(value / speech, 4) for label, value in totals.items()}
 
-    Raises ``AudioError`` for unusable audio and ``ModelUnavailable`` when a requested
-    model is not in production.
+
+def analyse_samples(samples, *, model: str | None = None) -> list[ModelAnswer]:
+    """Answer with each requested production model; features are computed once.
+
+    Raises ``ModelUnavailable`` when a requested model is not in production (with
+    "all", the types that have none are left out).
     """
-    started = time.perf_counter()
-    samples = decode_audio(source, limits=decode_limits(), filename=filename)
-    activity = ensure_speech(samples)
-    decode_ms = (time.perf_counter() - started) * 1000
     answers, features_cache = [], {}
-    wanted = resolve_models(model)
-    for model_type in wanted:
+    for model_type in resolve_models(model):
         try:
             version, predictor = production_predictor(model_type)
         except ModelUnavailable:
             if model == "all":
                 continue
             raise
-        t0 = time.perf_counter()
+        started = time.perf_counter()
         key = predictor.config.fingerprint()
         if key not in features_cache:
             features_cache[key] = predictor.features(samples)
         result = predictor.predict_features(
             features_cache[key], samples.size / predictor.config.sample_rate
         )
-        answers.append(
-            _answer(version, result, decode_ms + (time.perf_counter() - t0) * 1000)
-        )
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        answers.append(_answer(version, result, elapsed_ms))
     if not answers:
         raise ModelUnavailable("No production model yet.")
+    return answers
+
+
+def analyse_audio(source, *, model: str | None = None, filename: str | None = None):
+    """Decode, check for speech and answer: ``AudioError`` for unusable audio."""
+    started = time.perf_counter()
+    decoded = decode_audio_with_info(source, limits=decode_limits(), filename=filename)
+    activity = ensure_speech(decoded.samples)
+    decode_ms = (time.perf_counter() - started) * 1000
+    answers = analyse_samples(decoded.samples, model=model)
+    for answer in answers:
+        answer.latency_ms = round(answer.latency_ms + decode_ms, 2)
     return Analysis(
-        duration_s=round(samples.size / 16_000, 3),
-        speech_ratio=round(activity.speech_ratio, 3),
-        answers=answers,
+        decoded=decoded, speech_ratio=activity.speech_ratio, answers=answers
     )

@@ -21,11 +21,8 @@ python manage.py qcluster &
 worker=$!
 trap 'kill "$worker" 2>/dev/null; wait "$worker" 2>/dev/null' EXIT INT TERM
 echo "Gender Voice Detection on http://$HOST:$PORT (Ctrl-C to stop)"
-gunicorn voiceproject.wsgi:application \
-  --bind "$HOST:$PORT" \
-  --workers "${WEB_WORKERS:-2}" \
-  --timeout 60 \
-  --access-logfile - &
+export HOST PORT
+gunicorn voiceproject.wsgi:application --config gunicorn.conf.py &
 web=$!
 trap 'kill "$web" "$worker" 2>/dev/null; wait "$web" "$worker" 2>/dev/null' EXIT INT TERM
 wait "$web"

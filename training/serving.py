@@ -61,3 +61,24 @@ def production_predictor(model_type: str | None = None):
 def clear_cache() -> None:
     with _lock:
         _loaded.clear()
+
+
+def warm_up() -> list[str]:
+    """Load every production model and run it once on a second of noise.
+
+    Called when a web worker starts, so that the first request does not pay for
+    loading models or compiling librosa's numba kernels.
+    """
+    import numpy as np
+
+    from training.registry import production_versions
+
+    noise = np.random.default_rng(0).normal(0, 0.1, 16_000).astype(np.float32)
+    warmed = []
+    for version in production_versions():
+        try:
+            predictor_for(version).predict(noise)
+        except ModelUnavailable:
+            continue
+        warmed.append(version.model_type)
+    return warmed

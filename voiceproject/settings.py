@@ -29,7 +29,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_q",
     "training",
     "predictions",
@@ -165,7 +167,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": envstr("ANON_THROTTLE_RATE", "120/min")},
+    "EXCEPTION_HANDLER": "predictions.errors.api_exception_handler",
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
 }
+# At most this many files in one batch request.
+BATCH_MAX_FILES = envint("BATCH_MAX_FILES", 10)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Gender Voice Detection API",
     "DESCRIPTION": (
@@ -173,6 +179,10 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The Swagger UI's files come from drf-spectacular-sidecar: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # --- Background jobs (django-q2) ---------------------------------------------------
@@ -195,3 +205,15 @@ Q_CLUSTER = {
 if REDIS_URL:
     del Q_CLUSTER["orm"]
     Q_CLUSTER["redis"] = REDIS_URL
+
+# Throttling counts live in the cache: shared by every process once Redis is there.
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}

@@ -1,11 +1,11 @@
 """python manage.py predict FILE... [--model lstm|rnn|gru|all] [--json]"""
 
 import json
-from dataclasses import asdict
 
 from django.core.management.base import BaseCommand, CommandError
 
-from predictions.analysis import analyse_audio
+from predictions.models import Recording
+from predictions.services import prediction_create
 from training.audio import AudioError
 from training.networks import MODEL_TYPES
 from training.serving import ModelUnavailable
@@ -23,7 +23,12 @@ class Command(BaseCommand):
         results, failed = [], 0
         for path in opts["files"]:
             try:
-                analysis = analyse_audio(path, model=opts["model"] or None)
+                recording, predictions = prediction_create(
+                    source=path,
+                    filename=path,
+                    origin=Recording.Source.CLI,
+                    model=opts["model"] or None,
+                )
             except AudioError as exc:
                 failed += 1
                 results.append({"file": path, "error": exc.code, "detail": exc.message})
@@ -37,8 +42,9 @@ class Command(BaseCommand):
             results.append(
                 {
                     "file": path,
-                    "duration_s": analysis.duration_s,
-                    "predictions": [asdict(a) for a in analysis.answers],
+                    "recording": str(recording.public_id),
+                    "duration_s": recording.duration_s,
+                    "predictions": [_answer(p) for p in predictions],
                 }
             )
         if opts["json"]:
@@ -48,6 +54,19 @@ class Command(BaseCommand):
                 self.stdout.write(_describe(item))
         if failed:
             raise CommandError(f"{failed} of {len(results)} file(s) could not be used.")
+
+
+def _answer(prediction) -> dict:
+    return {
+        "id": str(prediction.public_id),
+        "model_type": prediction.model_type,
+        "model_version": prediction.model_version_id,
+        "label": prediction.label,
+        "confidence": prediction.confidence,
+        "probabilities": prediction.probabilities,
+        "segments": prediction.segments,
+        "speech_share": prediction.speech_share,
+    }
 
 
 def _describe(item: dict) -> str:
