@@ -40,3 +40,29 @@ def feedback_create(
         comment=comment.strip()[:2000],
         consent_to_train=consent_to_train,
     )
+
+
+def recordings_purge(*, older_than_days: int) -> int:
+    """Delete the audio of old recordings that nobody consented to train on.
+
+    The recording and prediction rows stay (they are statistics); the audio goes.
+    """
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from predictions.models import Recording
+
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    stale = (
+        Recording.objects.filter(uploaded_at__lt=cutoff, purged_at__isnull=True)
+        .exclude(predictions__feedback__consent_to_train=True)
+        .exclude(audio="")
+    )
+    purged = 0
+    for recording in stale:
+        recording.audio.delete(save=False)
+        recording.purged_at = timezone.now()
+        recording.save(update_fields=["audio", "purged_at"])
+        purged += 1
+    return purged

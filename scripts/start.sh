@@ -15,6 +15,8 @@ if ! python manage.py shell -c "from training.registry import production_version
   python manage.py train --model-type all
 fi
 
+python manage.py setup_schedules
+
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-7860}"
 python manage.py qcluster &
@@ -22,7 +24,7 @@ worker=$!
 trap 'kill "$worker" 2>/dev/null; wait "$worker" 2>/dev/null' EXIT INT TERM
 echo "Gender Voice Detection on http://$HOST:$PORT (Ctrl-C to stop)"
 export HOST PORT
-gunicorn voiceproject.wsgi:application --config gunicorn.conf.py &
+gunicorn voiceproject.wsgi:application --config gunicorn.conf.py --no-control-socket &
 web=$!
 trap 'kill "$web" "$worker" 2>/dev/null; wait "$web" "$worker" 2>/dev/null' EXIT INT TERM
 wait "$web"

@@ -137,3 +137,21 @@ def install_version(artifact: Path, model_type: str = "gru", stage="production",
 @pytest.fixture
 def production_model(db, trained_model_dir):
     return install_version(trained_model_dir)
+
+
+@pytest.fixture
+def webhook(settings):
+    from tests.webhook_server import WebhookServer
+
+    with WebhookServer() as server:
+        settings.NOTIFY_WEBHOOK_URL = server.url
+        yield server
+
+
+def make_prediction(production, label="female", source="api"):
+    """A stored recording and prediction for a real clip, as an upload makes them."""
+    from predictions.services import prediction_create
+
+    path = real_clip(label)
+    _, predictions = prediction_create(source=path, filename=path.name, origin=source)
+    return predictions[0]

@@ -60,6 +60,10 @@ class TrainingRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life of the training process."
+    )
+    task_id = models.CharField(max_length=64, blank=True, help_text="django-q task.")
 
     class Meta:
         ordering = ["-created_at"]
@@ -125,3 +129,18 @@ class ModelVersion(models.Model):
     @property
     def balanced_accuracy(self):
         return self.metrics.get("balanced_accuracy")
+
+
+class TriggerState(models.Model):
+    """The last state a retrain trigger acted on, claimed with compare-and-swap.
+
+    ``filter(name=..., cursor=old).update(cursor=new) == 1`` succeeds in exactly one
+    of several concurrent processes, so one threshold crossing makes one run.
+    """
+
+    name = models.CharField(max_length=32, unique=True)
+    cursor = models.CharField(max_length=128, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.name}: {self.cursor or '-'}"

@@ -7,6 +7,7 @@ its overrides, stored on the ``TrainingRun`` row and logged to MLflow.
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 import uuid
 from pathlib import Path
@@ -15,10 +16,16 @@ from typing import Callable
 from django.conf import settings
 from django.utils import timezone
 
-from training import reports
+from training import notifications, reports
 from training.artifacts import artifact_size
 from training.dataprep import ClipFeatures
-from training.datasets import dataset_checksum, load_manifest, speaker_split
+from training.datasets import (
+    Clip,
+    Split,
+    dataset_checksum,
+    load_manifest,
+    speaker_split,
+)
 from training.evaluation import beats
 from training.models import ModelVersion, TrainingRun
 from training.networks import MODEL_TYPES
@@ -46,6 +53,7 @@ DEFAULTS = {
 }
 
 Progress = Callable[[str, int, int], None]
+HEARTBEAT_EVERY_S = 5.0
 
 
 class TrainingError(Exception):
@@ -114,7 +122,7 @@ def training_run_execute(run: TrainingRun, *, progress: Progress | None = None):
     _save(run, "status", "started_at", "error")
     tracker = Tracker()
     try:
-        _execute(run, tracker, progress or (lambda *a: None))
+        _execute(run, tracker, _with_heartbeat(run, progress))
     except Exception as exc:  # noqa: BLE001 - the run row must say what happened
         log.exception("Training run %s failed", run.pk)
         run.status = TrainingRun.Status.FAILED
@@ -126,7 +134,23 @@ def training_run_execute(run: TrainingRun, *, progress: Progress | None = None):
     run.finished_at = timezone.now()
     run.warnings = "\n".join(tracker.warnings)
     _save(run, "status", "error", "finished_at", "warnings")
+    notifications.notify_run_finished(run)
     return run
+
+
+def _with_heartbeat(run: TrainingRun, progress: Progress | None) -> Progress:
+    """Pass progress on, and record a sign of life at most every few seconds."""
+    last = [0.0]
+
+    def report(stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= HEARTBEAT_EVERY_S:
+            last[0] = now
+            TrainingRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
+        if progress is not None:
+            progress(stage, done, total)
+
+    return report
 
 
 def _prepare(run: TrainingRun, config: dict, progress: Progress) -> PreparedData:
@@ -141,6 +165,9 @@ def _prepare(run: TrainingRun, config: dict, progress: Progress) -> PreparedData
     run.dataset_checksum = dataset_checksum(clips)
     run.eval_speakers = sorted(split.speakers("test"))
     _save(run, "dataset_checksum", "eval_speakers")
+    feedback_summary = {}
+    if config["use_feedback"]:
+        split, feedback_summary = with_feedback(split)
     data = prepare_data(
         split,
         augment_copies=config["augment_copies"],
@@ -159,10 +186,33 @@ def _prepare(run: TrainingRun, config: dict, progress: Progress) -> PreparedData
         "augmented_copies": config["augment_copies"],
         "skipped": [{"path": p, "error": e} for p, e in data.skipped[:50]],
         "skipped_count": len(data.skipped),
+        "feedback": feedback_summary,
     }
     run.baseline_metrics = data.baseline_metrics()
     _save(run, "data_summary", "baseline_metrics")
     return data
+
+
+def with_feedback(split: Split) -> tuple[Split, dict]:
+    """Add the audio of consented feedback to the training side only.
+
+    Each feedback recording counts as its own speaker, labelled with the corrected
+    gender; a recording whose audio equals a validation or test clip is left out, so
+    the evaluation speakers stay unseen.
+    """
+    from feedback.selectors import training_feedback_clips
+
+    held_out = {c.sha256 for c in split.validation + split.test if c.sha256}
+    extra, excluded = [], 0
+    for item in training_feedback_clips():
+        if item.sha256 in held_out or not item.path.is_file():
+            excluded += 1
+            continue
+        extra.append(
+            Clip(item.path, f"feedback-{item.recording_id}", item.gender, item.sha256)
+        )
+    summary = {"clips": len(extra), "excluded": excluded}
+    return Split(split.train + extra, split.validation, split.test), summary
 
 
 def _fit_params(config: dict):
@@ -272,6 +322,7 @@ def _gate(run: TrainingRun, version: ModelVersion, test: ClipFeatures) -> None:
     better, why = beats(version.metrics, incumbent_metrics)
     if better:
         model_promote(version=version, reason=why, actor=f"run {run.pk}")
+        notifications.notify_promoted(version, why)
     line = (
         f"{version.model_type}: {'promoted' if better else 'kept production'} ({why})"
     )

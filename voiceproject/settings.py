@@ -5,6 +5,7 @@ local MLflow store, all under the ignored ``var/`` folder. Set ``DATABASE_URL``,
 ``REDIS_URL`` or ``MLFLOW_TRACKING_URI`` to move a part elsewhere; nothing else changes.
 """
 
+import json
 from pathlib import Path
 
 import dj_database_url
@@ -183,7 +184,40 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "NetworkEnum": "training.models.ModelType",
+        "ModelChoiceEnum": "predictions.serializers.MODEL_CHOICES",
+    },
 }
+
+# --- Retraining ---------------------------------------------------------------------
+# Consented feedback items that start a retrain (exactly one run per crossing).
+FEEDBACK_RETRAIN_THRESHOLD = envint("FEEDBACK_RETRAIN_THRESHOLD", 20)
+# Automatic runs (feedback, schedule, dataset, accuracy) train these networks with
+# these parameters, e.g. AUTO_RETRAIN_PARAMS='{"epochs": 40}'.
+AUTO_RETRAIN_MODEL_TYPE = envstr("AUTO_RETRAIN_MODEL_TYPE", "all")
+AUTO_RETRAIN_PARAMS = json.loads(envstr("AUTO_RETRAIN_PARAMS", "{}"))
+# Production accuracy below this (evaluation set or recent feedback) retrains.
+ACCURACY_ALERT_BELOW = envfloat("ACCURACY_ALERT_BELOW", 0.95)
+ACCURACY_FEEDBACK_DAYS = envint("ACCURACY_FEEDBACK_DAYS", 7)
+ACCURACY_FEEDBACK_MIN = envint("ACCURACY_FEEDBACK_MIN", 20)
+# Recordings without consented feedback are deleted after this many days.
+RECORDING_RETENTION_DAYS = envint("RECORDING_RETENTION_DAYS", 30)
+# A running training that shows no sign of life for this long is marked failed.
+STALE_RUN_AFTER_S = envint("STALE_RUN_AFTER_S", 15 * 60)
+
+# --- Notifications ----------------------------------------------------------------
+# A Slack or Discord incoming webhook, and/or e-mail through Django's mail settings.
+NOTIFY_WEBHOOK_URL = envstr("NOTIFY_WEBHOOK_URL")
+NOTIFY_EMAILS = envlist("NOTIFY_EMAILS")
+EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "gender-voice@localhost")
 
 # --- Background jobs (django-q2) ---------------------------------------------------
 # The broker's retry must exceed the timeout, and the timeout the longest training run,

@@ -8,13 +8,18 @@ never replaces a model that serves.
 
 from django.core.management.base import BaseCommand
 
-from training.bundled import bundled_models_install
+from training.bundled import bundled_dirs, bundled_models_install
 
 
 class Command(BaseCommand):
     help = "Install the bundled models where no production model exists."
 
     def handle(self, *args, **opts):
+        if not bundled_dirs():
+            self.stdout.write(
+                "No bundled models in models/bundled/: nothing to install."
+            )
+            return
         installed = bundled_models_install()
         if not installed:
             self.stdout.write("Production models already present: nothing to install.")
