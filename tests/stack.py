@@ -169,7 +169,8 @@ class Stack:
         body = (
             (
                 f'--{boundary}\r\nContent-Disposition: form-data; name="audio"; '
-                f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+                f'filename="{filename}"\r\n'
+                "Content-Type: application/octet-stream\r\n\r\n"
             ).encode()
             + audio
             + f"\r\n--{boundary}--\r\n".encode()
