@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from django.db import DatabaseError, connection
 
-from training.serving import ModelUnavailable, production_predictor
+from training.serving import (
+    ModelUnavailable,
+    production_faults,
+    production_predictor,
+)
 
 
 def _database() -> tuple[bool, str]:
@@ -19,11 +23,14 @@ def _database() -> tuple[bool, str]:
 def _model() -> tuple[bool, str]:
     try:
         version, _ = production_predictor()
-        return True, f"{version.model_type} v{version.pk}"
+        faults = production_faults()
     except ModelUnavailable as exc:
         return False, str(exc)
     except DatabaseError as exc:
         return False, f"database unavailable: {exc}"
+    if faults:
+        return False, "; ".join(faults) + f" (serving {version})"
+    return True, f"{version.model_type} v{version.pk}"
 
 
 def _queue() -> tuple[bool, str]:

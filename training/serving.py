@@ -8,42 +8,68 @@ without a restart. Loading uses the LiteRT runtime: no TensorFlow in web process
 
 from __future__ import annotations
 
+import logging
 import threading
 
-from training.artifacts import ArtifactError
+from training.artifacts import META_FILE, TFLITE_FILE, ArtifactError
 from training.inference import Predictor
 from training.models import ModelVersion
 from training.registry import artifact_dir, best_production_version, production_version
 
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
-_loaded: dict[int, Predictor] = {}
+_loaded: dict[int, tuple[Predictor, tuple]] = {}
 
 
 class ModelUnavailable(Exception):
     """No production model of that type, or its artifact cannot be loaded."""
 
 
+def _signature(version: ModelVersion) -> tuple:
+    """What the artifact's files look like on disk: a change means reload."""
+    signature = []
+    for name in (META_FILE, TFLITE_FILE):
+        try:
+            stat = (artifact_dir(version) / name).stat()
+        except OSError:
+            return ()
+        signature.append((stat.st_size, stat.st_mtime_ns))
+    return tuple(signature)
+
+
 def predictor_for(version: ModelVersion) -> Predictor:
+    """The loaded predictor of a version; reloaded when its files change on disk."""
+    signature = _signature(version)
     with _lock:
-        predictor = _loaded.get(version.pk)
-        if predictor is None:
-            try:
-                predictor = Predictor.load(artifact_dir(version), runtime="litert")
-            except ArtifactError as exc:
-                raise ModelUnavailable(f"{version} cannot be loaded: {exc}") from exc
-            # Keep only current versions: drop those of the same type.
-            for pk in [
-                pk
-                for pk, p in _loaded.items()
-                if p.meta.model_type == version.model_type
-            ]:
-                del _loaded[pk]
-            _loaded[version.pk] = predictor
+        cached = _loaded.get(version.pk)
+        if cached is not None and cached[1] == signature and signature:
+            return cached[0]
+        _loaded.pop(version.pk, None)
+        if not signature:
+            raise ModelUnavailable(
+                f"{version} cannot be loaded: its artifact files are missing."
+            )
+        try:
+            predictor = Predictor.load(artifact_dir(version), runtime="litert")
+        except ArtifactError as exc:
+            raise ModelUnavailable(f"{version} cannot be loaded: {exc}") from exc
+        # Keep only current versions: drop the other loaded ones of the same type.
+        for pk in [
+            pk
+            for pk, (p, _) in _loaded.items()
+            if p.meta.model_type == version.model_type
+        ]:
+            del _loaded[pk]
+        _loaded[version.pk] = (predictor, signature)
         return predictor
 
 
 def production_predictor(model_type: str | None = None):
-    """(version, predictor) for a network type, or for the best production model."""
+    """(version, predictor) for a network type, or for the best production model.
+
+    When the production artifact cannot be loaded (missing or corrupt files), the
+    version it replaced serves instead, and health reports the fault.
+    """
     version = (
         best_production_version()
         if model_type is None
@@ -55,7 +81,32 @@ def production_predictor(model_type: str | None = None):
             if model_type is None
             else f"No {model_type} model is in production."
         )
-    return version, predictor_for(version)
+    try:
+        return version, predictor_for(version)
+    except ModelUnavailable as fault:
+        previous = version.replaced
+        while previous is not None:
+            try:
+                predictor = predictor_for(previous)
+            except ModelUnavailable:
+                previous = previous.replaced
+                continue
+            log.error("%s; serving %s instead", fault, previous)
+            return previous, predictor
+        raise
+
+
+def production_faults() -> list[str]:
+    """Why any production version cannot serve (empty when all load)."""
+    from training.registry import production_versions
+
+    faults = []
+    for version in production_versions():
+        try:
+            predictor_for(version)
+        except ModelUnavailable as exc:
+            faults.append(str(exc))
+    return faults
 
 
 def clear_cache() -> None:

@@ -35,6 +35,16 @@ def _fail(run_id: int, error: str) -> None:
         notify_run_finished(TrainingRun.objects.get(pk=run_id))
 
 
+def _die_with_parent() -> None:
+    """In the child: be killed when the queue worker dies (Linux), so a killed worker
+    never leaves an orphan training that could still change production."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def execute_training_run(run_id: int) -> str:
     now = timezone.now()
     claimed = TrainingRun.objects.filter(
@@ -50,7 +60,12 @@ def execute_training_run(run_id: int) -> str:
     ]
     # Leave a minute of the django-q timeout to record the outcome.
     timeout = max(settings.TRAINING_TIMEOUT_S - 60, 1)
-    process = subprocess.Popen(command, cwd=settings.BASE_DIR, start_new_session=True)
+    process = subprocess.Popen(
+        command,
+        cwd=settings.BASE_DIR,
+        start_new_session=True,
+        preexec_fn=_die_with_parent,
+    )
     try:
         code = process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:

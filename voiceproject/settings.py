@@ -48,7 +48,36 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "voiceproject.middleware.ContentSecurityPolicyMiddleware",
+    "voiceproject.middleware.DatabaseUnavailableMiddleware",
 ]
+
+# --- Security ---------------------------------------------------------------------
+# HTTPS=true behind a TLS-terminating proxy (a Hugging Face Space, a load balancer):
+# secure cookies, HSTS, redirects to https. `manage.py check --deploy` is clean then.
+HTTPS = envbool("HTTPS", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+SECURE_SSL_REDIRECT = HTTPS and envbool("SECURE_SSL_REDIRECT", True)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+# Pages may be framed only by these origins (e.g. https://huggingface.co for a Space).
+FRAME_ANCESTORS = envstr("FRAME_ANCESTORS", "'none'")
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; media-src 'self' blob:; connect-src 'self'; "
+    f"object-src 'none'; base-uri 'self'; form-action 'self'; "
+    f"frame-ancestors {FRAME_ANCESTORS}"
+)
+CONTENT_SECURITY_POLICY_DOCS = CONTENT_SECURITY_POLICY.replace(
+    "script-src 'self'", "script-src 'self' 'unsafe-inline'"
+)
 
 ROOT_URLCONF = "voiceproject.urls"
 WSGI_APPLICATION = "voiceproject.wsgi.application"
@@ -79,7 +108,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
-        "timeout": 20,
+        "timeout": envfloat("SQLITE_TIMEOUT_S", 20.0),
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
