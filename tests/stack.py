@@ -42,12 +42,21 @@ class Stack:
                 "HOST": "127.0.0.1",
                 "PORT": str(self.port),
                 "ACCESS_LOG": "0",
+                "Q_WORKERS": "2",
             }
             | env
         )
         self.env.pop("DJANGO_SETTINGS_MODULE", None)
         self.processes: list[subprocess.Popen] = []
         self.token = ""
+        self.database = ""
+        # Its own queue on a shared Redis, its own database on a shared PostgreSQL.
+        self.env["Q_CLUSTER_NAME"] = f"stack-{self.port}"
+        url = self.env.get("DATABASE_URL", "")
+        if url.startswith("postgres"):
+            self.database = f"gvd_stack_{self.port}"
+            _postgres(url, f'CREATE DATABASE "{self.database}"')
+            self.env["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + self.database
 
     @property
     def url(self) -> str:
@@ -125,6 +134,11 @@ class Stack:
                 os.killpg(process.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        if self.database:
+            _postgres(
+                self.env["DATABASE_URL"],
+                f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)',
+            )
 
     # --- HTTP -------------------------------------------------------------------
 
@@ -191,6 +205,15 @@ class Stack:
                 return value
             time.sleep(every)
         raise TimeoutError(f"waited {seconds} s for {what}")
+
+
+def _postgres(url: str, statement: str) -> None:
+    """Run one statement on the server of ``url`` (from its maintenance database)."""
+    import psycopg
+
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(statement)
 
 
 def training_pids(run_id: int) -> list[int]:

@@ -1,5 +1,6 @@
 """Faults: broken model artifacts and an unavailable database answer clearly."""
 
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -60,15 +61,25 @@ def test_a_missing_model_with_nothing_to_fall_back_on_is_a_clear_503(
     assert client.get("/api/health/").status_code == 503
 
 
+ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
+sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="an SQLite file fault")
+postgres_only = pytest.mark.skipif(not ON_POSTGRES, reason="a PostgreSQL fault")
+
+
 @pytest.fixture(scope="module")
 def web(tmp_path_factory):
-    stack = Stack(tmp_path_factory.mktemp("faults"), SQLITE_TIMEOUT_S="1")
+    stack = Stack(
+        tmp_path_factory.mktemp("faults"),
+        SQLITE_TIMEOUT_S="1",
+        DB_LOCK_TIMEOUT_MS="1000",
+    )
     try:
         yield stack.start(worker=False)
     finally:
         stack.stop()
 
 
+@sqlite_only
 @pytest.mark.slow
 def test_a_locked_database_answers_503_and_recovers_without_restart(web):
     database = Path(web.env["VAR_DIR"]) / "db.sqlite3"
@@ -86,6 +97,7 @@ def test_a_locked_database_answers_503_and_recovers_without_restart(web):
     assert status == 201, body
 
 
+@sqlite_only
 @pytest.mark.slow
 def test_a_database_gone_for_a_moment_answers_503_and_recovers(web):
     database = Path(web.env["VAR_DIR"]) / "db.sqlite3"
@@ -102,5 +114,49 @@ def test_a_database_gone_for_a_moment_answers_503_and_recovers(web):
             original.unlink(missing_ok=True)  # what the failed request created
         for original, aside in moved:
             aside.rename(original)
+    assert status == 503 and body["error"] == "database_unavailable"
+    assert web.get("/api/models/")[0] == 200
+
+
+def _admin(web):
+    import psycopg
+
+    url = web.env["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
+    return psycopg.connect(url, autocommit=True)
+
+
+@postgres_only
+@pytest.mark.slow
+def test_a_locked_postgres_table_answers_503_and_recovers(web):
+    import psycopg
+
+    with psycopg.connect(web.env["DATABASE_URL"]) as lock:
+        lock.execute("LOCK TABLE predictions_prediction IN ACCESS EXCLUSIVE MODE")
+        status, body = web.post_audio("/api/predictions/", speech_wav("female"))
+        lock.rollback()
+    assert status == 503 and body["error"] == "database_unavailable"
+    assert web.post_audio("/api/predictions/", speech_wav("female"))[0] == 201
+
+
+@postgres_only
+@pytest.mark.slow
+def test_a_postgres_database_gone_for_a_moment_answers_503_and_recovers(web):
+    name = web.database
+    with _admin(web) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        )
+        admin.execute(f'ALTER DATABASE "{name}" RENAME TO "{name}_aside"')
+        try:
+            status, body = web.get("/api/models/")
+        finally:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                [f"{name}_aside"],
+            )
+            admin.execute(f'ALTER DATABASE "{name}_aside" RENAME TO "{name}"')
     assert status == 503 and body["error"] == "database_unavailable"
     assert web.get("/api/models/")[0] == 200

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 from django.core.management import call_command
-from django_q.models import OrmQ, Schedule
+from django_q.models import Schedule
 
 from feedback.services import feedback_create
 from tests.conftest import make_prediction
@@ -48,9 +48,13 @@ def test_the_twentieth_consented_feedback_queues_one_run(
 def test_the_queued_run_is_handed_to_the_django_q_broker(
     prediction, django_capture_on_commit_callbacks
 ):
+    from django_q.brokers import get_broker
+
+    broker = get_broker()
+    queued = broker.queue_size()
     with django_capture_on_commit_callbacks(execute=True):
         give_feedback(prediction, 20)
-    assert OrmQ.objects.count() == 1
+    assert broker.queue_size() == queued + 1
     assert feedback_runs().get().task_id
 
 

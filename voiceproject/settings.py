@@ -112,6 +112,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A locked table or a dead connection fails fast (a 503), never hangs a worker.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"]["OPTIONS"] = {
+        "connect_timeout": 5,
+        "options": f"-c lock_timeout={envint('DB_LOCK_TIMEOUT_MS', 10_000)}",
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -254,7 +261,7 @@ DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "gender-voice@localhost")
 TRAINING_TIMEOUT_S = envint("TRAINING_TIMEOUT_S", 3 * 60 * 60)
 REDIS_URL = envstr("REDIS_URL")
 Q_CLUSTER = {
-    "name": "gender-voice",
+    "name": envstr("Q_CLUSTER_NAME", "gender-voice"),
     "workers": envint("Q_WORKERS", 1),
     "recycle": 20,
     "timeout": TRAINING_TIMEOUT_S,
