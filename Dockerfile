@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Gender Voice Detection: gunicorn + whitenoise on port 7860 and the django-q worker
 # in one container (what a Hugging Face Space runs); `worker` and `web` arguments
-# separate them for scale (see docker-compose.yml and docs/ci-cd.md).
+# separate them for scale (see docker-compose.yml and the README).
 
 # --- builder: the pinned requirements in a virtualenv ----------------------------
 FROM python:3.11-slim AS builder

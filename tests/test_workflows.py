@@ -1,4 +1,4 @@
-"""The GitHub workflows: linted by actionlint, and doing what docs/ci-cd.md says.
+"""The GitHub workflows: linted by actionlint, and doing what the README says.
 
 Where a step's script decides something (validating the training inputs, building
 the train command, naming the image), the test runs that script as GitHub would,
@@ -154,7 +154,7 @@ def test_every_secret_used_is_documented():
         for name in re.findall(r"secrets\.([A-Za-z_][A-Za-z0-9_]*)", path.read_text())
     }
     documented = set()
-    for doc in (ROOT / "README.md", ROOT / "docs" / "ci-cd.md"):
+    for doc in (ROOT / "README.md",):
         if doc.exists():
             for line in doc.read_text().splitlines():
                 if line.lstrip().startswith("|"):
@@ -164,7 +164,7 @@ def test_every_secret_used_is_documented():
 
 
 def test_the_docs_show_a_badge_for_each_workflow():
-    docs = (ROOT / "docs" / "ci-cd.md").read_text()
+    docs = (ROOT / "README.md").read_text()
     for name in ("lint", "test", "train", "deploy"):
         assert f"actions/workflows/{name}.yml/badge.svg" in docs
 
