@@ -60,7 +60,3 @@ def recent_feedback_accuracy(days: int) -> tuple[int, float | None]:
     if not total:
         return 0, None
     return total, rows.filter(is_correct=True).count() / total
-
-
-def consented_count_after(last_id: int) -> int:
-    return Feedback.objects.filter(pk__gt=last_id, consent_to_train=True).count()
