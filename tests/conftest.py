@@ -87,6 +87,20 @@ TINY_TRAINING = {
 }
 
 
+def train_tiny(manifest, model_type="gru", **params):
+    """A real training run (tiny network, one epoch) recorded like any other."""
+    from training.models import TrainingRun
+    from training.pipeline import training_run_create, training_run_execute
+
+    run = training_run_create(
+        trigger=TrainingRun.Trigger.CLI,
+        model_type=model_type,
+        params=TINY_TRAINING | params,
+        dataset=manifest,
+    )
+    return training_run_execute(run)
+
+
 @pytest.fixture(scope="session")
 def trained_model_dir(tmp_path_factory, tiny_manifest) -> Path:
     """A real (tiny) GRU artifact trained on real clips by the product's own code."""

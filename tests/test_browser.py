@@ -1,34 +1,15 @@
 """The public page in a real browser: Debian's Chromium driven by Playwright."""
 
-import os
-import shutil
-
 import pytest
 import soundfile as sf
 
 from feedback.models import Feedback
 from predictions.models import Prediction
 from tests.audio_factory import long_speech
+from tests.browser import chromium, requires_chromium
 from tests.conftest import install_version, real_clip
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not shutil.which("chromium") and not os.path.exists("/usr/bin/chromium"),
-        reason="Debian's chromium is not installed (scripts/test.sh installs it)",
-    ),
-]
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-]
+pytestmark = requires_chromium
 
 
 @pytest.fixture(scope="module")
@@ -41,20 +22,12 @@ def microphone_wav(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(microphone_wav):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the
-    # tests make between browser steps are still synchronous and safe.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-            args=CHROMIUM_ARGS
-            + [f"--use-file-for-fake-audio-capture={microphone_wav}"],
-        )
+    with chromium(
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={microphone_wav}",
+    ) as browser:
         yield browser
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture

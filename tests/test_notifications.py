@@ -3,28 +3,17 @@
 import pytest
 from django.core import mail
 
-from tests.conftest import TINY_TRAINING
+from tests.conftest import train_tiny
 from tests.webhook_server import WebhookServer
 from training.models import TrainingRun
 from training.notifications import notify_low_accuracy
-from training.pipeline import training_run_create, training_run_execute
 
 pytestmark = pytest.mark.django_db
 
 
-def run_training(manifest, **params):
-    run = training_run_create(
-        trigger=TrainingRun.Trigger.CLI,
-        model_type="gru",
-        params=TINY_TRAINING | params,
-        dataset=manifest,
-    )
-    return training_run_execute(run)
-
-
 @pytest.mark.slow
 def test_a_successful_first_run_reports_success_and_promotion(webhook, tiny_manifest):
-    run = run_training(tiny_manifest)
+    run = train_tiny(tiny_manifest)
     assert webhook.events() == ["model_promoted", "run_succeeded"]
     success = webhook.payloads[1]
     assert f"Training run {run.pk} succeeded" in success["text"]
@@ -34,7 +23,7 @@ def test_a_successful_first_run_reports_success_and_promotion(webhook, tiny_mani
 
 def test_a_failed_run_reports_its_error(webhook, tmp_path):
     (tmp_path / "manifest.csv").write_text("path,speaker,gender\n")
-    run = run_training(tmp_path / "manifest.csv")
+    run = train_tiny(tmp_path / "manifest.csv")
     assert run.status == TrainingRun.Status.FAILED
     assert webhook.events() == ["run_failed"]
     assert "lists no clips" in webhook.payloads[0]["text"]
@@ -44,7 +33,7 @@ def test_a_failed_run_reports_its_error(webhook, tmp_path):
 def test_an_unreachable_webhook_does_not_fail_the_run(settings, tmp_path):
     settings.NOTIFY_WEBHOOK_URL = "http://127.0.0.1:9/hook"
     (tmp_path / "manifest.csv").write_text("path,speaker,gender\n")
-    run = run_training(tmp_path / "manifest.csv")
+    run = train_tiny(tmp_path / "manifest.csv")
     assert run.status == TrainingRun.Status.FAILED  # the data's fault, recorded
     assert "lists no clips" in run.error
 

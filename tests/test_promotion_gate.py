@@ -6,24 +6,13 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.conftest import TINY_TRAINING, install_version
-from training.models import ModelVersion, TrainingRun
-from training.pipeline import training_run_create, training_run_execute
+from tests.conftest import install_version, train_tiny
+from training.models import ModelVersion
 from training.registry import production_version
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 BUNDLED_GRU = Path(settings.BASE_DIR) / "models" / "bundled" / "gru"
-
-
-def train(manifest, **params):
-    run = training_run_create(
-        trigger=TrainingRun.Trigger.CLI,
-        model_type="gru",
-        params=TINY_TRAINING | params,
-        dataset=manifest,
-    )
-    return training_run_execute(run)
 
 
 @pytest.fixture
@@ -33,7 +22,7 @@ def strong_production():
 
 
 def test_a_worse_model_is_not_promoted(tiny_manifest, strong_production):
-    run = train(tiny_manifest, learning_rate=1e-6, units=2)
+    run = train_tiny(tiny_manifest, learning_rate=1e-6, units=2)
     assert production_version("gru") == strong_production
     assert "kept production" in run.decision
     assert ModelVersion.objects.get(run=run).stage == ModelVersion.Stage.CANDIDATE
@@ -55,7 +44,7 @@ def test_a_better_model_is_promoted(tmp_path, tiny_manifest, strong_production):
         for r in rows[1:]
     ]
     swapped.write_text("\n".join([rows[0], *body]) + "\n")
-    run = train(swapped, epochs=3, units=8)
+    run = train_tiny(swapped, epochs=3, units=8)
     new = ModelVersion.objects.get(run=run)
     assert production_version("gru") == new
     assert new.replaced == strong_production
@@ -64,5 +53,5 @@ def test_a_better_model_is_promoted(tmp_path, tiny_manifest, strong_production):
 
 def test_a_broken_production_artifact_loses_the_gate(tiny_manifest, strong_production):
     shutil.rmtree(Path(settings.MODELS_ROOT) / strong_production.artifact_path)
-    run = train(tiny_manifest)
+    run = train_tiny(tiny_manifest)
     assert production_version("gru").run == run

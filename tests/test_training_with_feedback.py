@@ -5,10 +5,10 @@ import hashlib
 import pytest
 
 from feedback.services import feedback_create
-from tests.conftest import TINY_TRAINING, make_prediction
+from tests.conftest import make_prediction, train_tiny
 from training.datasets import load_manifest, speaker_split
 from training.models import TrainingRun
-from training.pipeline import training_run_create, training_run_execute, with_feedback
+from training.pipeline import with_feedback
 
 pytestmark = pytest.mark.django_db
 
@@ -59,13 +59,7 @@ def test_feedback_audio_identical_to_a_test_clip_is_left_out(
 def test_a_run_with_feedback_records_what_it_added(production_model, tiny_manifest):
     prediction = make_prediction(production_model, label="female")
     feedback_create(prediction=prediction, true_gender="female", consent_to_train=True)
-    run = training_run_create(
-        trigger=TrainingRun.Trigger.CLI,
-        model_type="gru",
-        params=TINY_TRAINING | {"use_feedback": True},
-        dataset=tiny_manifest,
-    )
-    run = training_run_execute(run)
+    run = train_tiny(tiny_manifest, use_feedback=True)
     assert run.status == TrainingRun.Status.SUCCEEDED
     assert run.data_summary["feedback"] == {"clips": 1, "excluded": 0}
     assert run.data_summary["clips_used"]["train"] == 7
