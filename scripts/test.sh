@@ -22,8 +22,8 @@ if [ -n "${CI:-}" ] && ! command -v chromium >/dev/null 2>&1; then
   exit 1
 fi
 
-black --check --quiet .
-isort --check-only --quiet .
+black --check .
+isort --check-only .
 flake8
 
 PASSES="${TEST_PASSES:-defaults scale-out}"

@@ -59,8 +59,7 @@ def test_a_hundred_concurrent_uploads_are_answered_and_stored_once(stack, clip):
 def test_uploads_are_answered_while_a_training_run_is_going_on(stack, clip):
     status, run = stack.post_json(
         "/api/training-runs/",
-        {"model_type": "lstm", "epochs": 100, "batch_size": 8,
-         "learning_rate": 0.0001},
+        {"model_type": "lstm", "epochs": 100, "batch_size": 8, "learning_rate": 0.0001},
         auth=True,
     )
     assert status == 202

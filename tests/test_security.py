@@ -28,8 +28,12 @@ def manage(*args, **env):
 
 def test_check_deploy_is_clean_with_production_settings():
     result = manage(
-        "check", "--deploy", "--fail-level", "WARNING",
-        HTTPS="true", SECRET_KEY=secrets.token_urlsafe(64),
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        HTTPS="true",
+        SECRET_KEY=secrets.token_urlsafe(64),
     )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout
