@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import (
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.exceptions import APIException, ValidationError
@@ -50,7 +55,13 @@ def _flatten(detail) -> str:
 
 def api_exception_handler(exc, context):
     """DRF's handler, reshaped so that every API error has the same two fields."""
-    if isinstance(exc, Http404):
+    if isinstance(exc, (RequestDataTooBig, TooManyFilesSent)):
+        exc = ApiError("too_large", f"The request is too large: {exc}", 413)
+    elif isinstance(exc, TooManyFieldsSent):
+        exc = ApiError(
+            "invalid_request", f"The request has too many fields: {exc}", 400
+        )
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
@@ -76,3 +87,15 @@ def api_exception_handler(exc, context):
 
 def _headers(response) -> dict:
     return {k: v for k, v in response.items() if k in ("Retry-After", "Allow")}
+
+
+def json_not_found(request, exception=None):
+    """404 for URLs that match no route: JSON under /api/, Django's page elsewhere."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            error_body("not_found", f"No API resource at {request.path}."), status=404
+        )
+    return page_not_found(request, exception)

@@ -45,9 +45,11 @@ class SegmentSerializer(serializers.Serializer):
 
 
 class SpeechShareSerializer(serializers.Serializer):
-    female = serializers.FloatField()
-    male = serializers.FloatField()
-    uncertain = serializers.FloatField()
+    """Present for recordings longer than one window, empty otherwise."""
+
+    female = serializers.FloatField(required=False)
+    male = serializers.FloatField(required=False)
+    uncertain = serializers.FloatField(required=False)
 
 
 class AnswerSerializer(serializers.ModelSerializer):

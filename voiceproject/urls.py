@@ -7,3 +7,5 @@ urlpatterns = [
     path("", include("feedback.urls")),
     path("", include("training.urls")),
 ]
+
+handler404 = "predictions.errors.json_not_found"
