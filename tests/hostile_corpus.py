@@ -18,11 +18,11 @@ import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 
-import av
 import numpy as np
 import soundfile as sf
 import soxr
 
+from tests.audio_factory import encode_with_pyav, encode_with_soundfile
 from tests.conftest import real_clip
 from training.audio import (
     CORRUPT,
@@ -86,72 +86,17 @@ def wav(samples, rate: int = RATE, subtype: str = "PCM_16") -> bytes:
     return buffer.getvalue()
 
 
-def soundfile_bytes(samples, fmt: str, subtype: str, rate: int = RATE) -> bytes:
-    buffer = io.BytesIO()
-    sf.write(buffer, samples, rate, format=fmt, subtype=subtype)
-    return buffer.getvalue()
-
-
-class _Sink(io.RawIOBase):
-    """A write-only, non-seekable stream, as a browser's MediaRecorder produces."""
-
-    def __init__(self):
-        self.data = bytearray()
-
-    def writable(self):
-        return True
-
-    def write(self, chunk):
-        self.data += bytes(chunk)
-        return len(chunk)
-
-
-def pyav_bytes(
-    samples,
-    container: str,
-    codec: str,
-    rate: int,
-    *,
-    bit_rate: int | None = None,
-    options: dict | None = None,
-    seekable: bool = True,
-) -> bytes:
-    """Encode mono float32 16 kHz samples with FFmpeg (inside the PyAV wheel)."""
-    sink = io.BytesIO() if seekable else _Sink()
-    with av.open(sink, "w", format=container, options=options or {}) as out:
-        stream = out.add_stream(codec, rate=rate, layout="mono")
-        if bit_rate:
-            stream.codec_context.bit_rate = bit_rate
-        resampler = av.AudioResampler(
-            format=stream.codec_context.format.name,
-            layout="mono",
-            rate=rate,
-            frame_size=stream.codec_context.frame_size or None,
-        )
-        frame = av.AudioFrame.from_ndarray(
-            np.ascontiguousarray(samples, np.float32)[None, :],
-            format="flt",
-            layout="mono",
-        )
-        frame.sample_rate = RATE
-        frame.pts = 0
-        for chunk in resampler.resample(frame) + resampler.resample(None):
-            out.mux(stream.encode(chunk))
-        out.mux(stream.encode(None))
-    return sink.getvalue() if seekable else bytes(sink.data)
-
-
 @lru_cache(maxsize=1)
 def encoded() -> dict[str, bytes]:
     """The real clip in each format uploads arrive in."""
     clip = speech()
     return {
         "wav": wav(clip),
-        "flac": soundfile_bytes(clip, "FLAC", "PCM_16"),
-        "ogg": soundfile_bytes(clip, "OGG", "VORBIS"),
-        "mp3": pyav_bytes(clip, "mp3", "libmp3lame", RATE),
-        "m4a": pyav_bytes(clip, "ipod", "aac", RATE),
-        "webm": pyav_bytes(clip, "webm", "libopus", 48_000, seekable=False),
+        "flac": encode_with_soundfile(clip, "FLAC", "PCM_16"),
+        "ogg": encode_with_soundfile(clip, "OGG", "VORBIS"),
+        "mp3": encode_with_pyav(clip, "mp3", "libmp3lame", RATE),
+        "m4a": encode_with_pyav(clip, "ipod", "aac", RATE),
+        "webm": encode_with_pyav(clip, "webm", "libopus", 48_000, seekable=False),
     }
 
 
@@ -298,7 +243,7 @@ def hour_of_speech_mp3() -> bytes:
     No Xing/ID3 header, so FFmpeg can only estimate the duration from the bit rate,
     as it must for any concatenated or streamed mp3.
     """
-    piece = pyav_bytes(
+    piece = encode_with_pyav(
         np.tile(speech(), 3),
         "mp3",
         "libmp3lame",

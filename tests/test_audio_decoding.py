@@ -14,6 +14,11 @@ import pytest
 import soundfile as sf
 
 import training.audio as audio
+from tests.audio_factory import (
+    NonSeekableSource,
+    encode_with_pyav,
+    encode_with_soundfile,
+)
 from training.audio import (
     TARGET_SAMPLE_RATE,
     DecodedAudio,
@@ -50,61 +55,6 @@ def one_clip_per_speaker(count: int) -> list[dict[str, str]]:
     for row in manifest_rows():
         picked.setdefault(row["speaker"], row)
     return list(picked.values())[:count]
-
-
-class NonSeekableSink(io.RawIOBase):
-    """What a browser's MediaRecorder writes to: no going back to fill in a duration."""
-
-    def __init__(self):
-        self.data = bytearray()
-
-    def writable(self):
-        return True
-
-    def write(self, chunk):
-        self.data += bytes(chunk)
-        return len(chunk)
-
-
-class NonSeekableSource(io.RawIOBase):
-    def __init__(self, data: bytes):
-        self._inner = io.BytesIO(data)
-
-    def readable(self):
-        return True
-
-    def readinto(self, buffer):
-        chunk = self._inner.read(min(len(buffer), 1000))
-        buffer[: len(chunk)] = chunk
-        return len(chunk)
-
-
-def encode_with_pyav(samples, container, codec, rate, sample_rate=TARGET_SAMPLE_RATE):
-    """Encode (frames,) or (frames, channels) float32 samples with FFmpeg."""
-    planar = samples.reshape(len(samples), -1).T.copy()
-    layout = "mono" if len(planar) == 1 else "stereo"
-    sink = NonSeekableSink() if container == "webm" else io.BytesIO()
-    with av.open(sink, "w", format=container) as out:
-        stream = out.add_stream(codec, rate=rate, layout=layout)
-        resampler = av.AudioResampler(
-            format=stream.codec_context.format.name,
-            layout=layout,
-            rate=rate,
-            frame_size=stream.codec_context.frame_size or None,
-        )
-        frame = av.AudioFrame.from_ndarray(planar, format="fltp", layout=layout)
-        frame.sample_rate = sample_rate
-        frame.pts = 0
-        for chunk in resampler.resample(frame) + resampler.resample(None):
-            out.mux(stream.encode(chunk))
-        out.mux(stream.encode(None))
-    return bytes(sink.data) if container == "webm" else sink.getvalue()
-
-
-def encode_with_soundfile(samples, fmt, subtype, sample_rate=TARGET_SAMPLE_RATE):
-    buffer = io.BytesIO()
-    sf.write(buffer, samples, sample_rate, format=fmt, subtype=subtype)
-    return buffer.getvalue()
 
 
 ENCODERS = {

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import training.audio as audio
+from tests.audio_factory import NonSeekableSource, encode_with_pyav
 from training.audio import (
     CORRUPT,
     EMPTY,
@@ -49,52 +50,6 @@ def first_female_clip() -> np.ndarray:
     samples, rate = sf.read(DATASET / row["path"], dtype="float32")
     assert rate == TARGET_SAMPLE_RATE
     return samples
-
-
-class NonSeekableSink(io.RawIOBase):
-    def __init__(self):
-        self.data = bytearray()
-
-    def writable(self):
-        return True
-
-    def write(self, chunk):
-        self.data += bytes(chunk)
-        return len(chunk)
-
-
-class NonSeekableSource(io.RawIOBase):
-    def __init__(self, data: bytes):
-        self._inner = io.BytesIO(data)
-
-    def readable(self):
-        return True
-
-    def readinto(self, buffer):
-        chunk = self._inner.read(len(buffer))
-        buffer[: len(chunk)] = chunk
-        return len(chunk)
-
-
-def encode_with_pyav(samples, container, codec, rate):
-    sink = NonSeekableSink() if container == "webm" else io.BytesIO()
-    with av.open(sink, "w", format=container) as out:
-        stream = out.add_stream(codec, rate=rate, layout="mono")
-        resampler = av.AudioResampler(
-            format=stream.codec_context.format.name,
-            layout="mono",
-            rate=rate,
-            frame_size=stream.codec_context.frame_size or None,
-        )
-        frame = av.AudioFrame.from_ndarray(
-            samples[None, :], format="flt", layout="mono"
-        )
-        frame.sample_rate = TARGET_SAMPLE_RATE
-        frame.pts = 0
-        for chunk in resampler.resample(frame) + resampler.resample(None):
-            out.mux(stream.encode(chunk))
-        out.mux(stream.encode(None))
-    return bytes(sink.data) if container == "webm" else sink.getvalue()
 
 
 def encode_video_only(container: str, codec: str) -> bytes:
