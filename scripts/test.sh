@@ -76,6 +76,9 @@ for pass in $PASSES; do
         echo "== Skipping the PostgreSQL + Redis pass: services not reachable" >&2
         continue
       fi
+      # The test Redis database starts empty: no queue left by an earlier run.
+      python -c "import redis, sys; redis.Redis.from_url(sys.argv[1]).flushdb()" \
+        "$REDIS_TEST_URL"
       echo "== Test suite on PostgreSQL ($POSTGRES_URL) and Redis ($REDIS_TEST_URL)"
       DATABASE_URL="$POSTGRES_URL" REDIS_URL="$REDIS_TEST_URL" python -m pytest "$@"
       ;;
