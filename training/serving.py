@@ -115,10 +115,11 @@ def clear_cache() -> None:
 
 
 def warm_up() -> list[str]:
-    """Load every production model and run it once on a second of noise.
+    """Load every production model, run it on a second of noise, size its batches.
 
-    Called when a web worker starts, so that the first request does not pay for
-    loading models or compiling librosa's numba kernels.
+    Called when a web worker starts, so that the first request pays neither for
+    loading models and feature code nor for an interpreter's first call at a batch
+    size.
     """
     import numpy as np
 
@@ -128,8 +129,12 @@ def warm_up() -> list[str]:
     warmed = []
     for version in production_versions():
         try:
-            predictor_for(version).predict(noise)
+            predictor = predictor_for(version)
         except ModelUnavailable:
             continue
+        runner_warm_up = getattr(predictor.runner, "warm_up", None)
+        if runner_warm_up is not None:
+            runner_warm_up()
+        predictor.predict(noise)
         warmed.append(version.model_type)
     return warmed
