@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from predictions.models import Prediction, Recording
+from training.admin import ReadOnlyAdmin
 
 log = logging.getLogger(__name__)
 
@@ -72,17 +73,6 @@ def audio_player(url: str | None) -> str:
         url,
         url,
     )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Recording)
