@@ -6,6 +6,7 @@
 #   web     prepare, then gunicorn only.
 #   worker  the django-q cluster only, to scale it apart from the web processes
 #           (start it once a web container has migrated the database).
+#   serve   web and worker without preparing (scripts/start.sh prepares first).
 #   other   any other arguments run as a command: `... python manage.py train`.
 #
 # Preparing is: migrations, static files, and the bundled models (models/bundled/,
@@ -29,7 +30,7 @@ prepare() {
 # worker); the address and the number of workers are set here.
 gunicorn_args=(
   voiceproject.wsgi:application
-  --bind "0.0.0.0:${PORT:-7860}"
+  --bind "${HOST:-0.0.0.0}:${PORT:-7860}"
   --workers "${WEB_WORKERS:-2}"
   # No control socket: nothing here uses it, and its default path is shared by
   # every gunicorn of the same user.
@@ -38,20 +39,27 @@ gunicorn_args=(
 
 # Web and worker side by side: a TERM or INT stops both, and when either one ends
 # the other is stopped too, so that whatever supervises the container restarts it.
+# Each runs in a session of its own, so that a Ctrl-C on a terminal reaches this
+# script only, and each gets exactly one TERM from it: django-q2's cluster deadlocks
+# in its signal handler when a second signal arrives while it handles the first.
 serve_both() {
-  python manage.py qcluster &
+  setsid python manage.py qcluster &
   worker=$!
-  gunicorn "${gunicorn_args[@]}" &
+  setsid gunicorn "${gunicorn_args[@]}" &
   web=$!
+  stopping=0
   stop() {
-    # Signal each main process only: the cluster stops its own workers.
-    kill -TERM "$web" "$worker" 2>/dev/null || true
+    if [ "$stopping" = 0 ]; then
+      stopping=1
+      kill -TERM "$web" "$worker" 2>/dev/null || true
+    fi
   }
   trap stop TERM INT
   status=0
   wait -n || status=$?
   stop
-  wait || true
+  # A signal that arrives now interrupts `wait`: wait again until both are gone.
+  until wait; do :; done
   exit "$status"
 }
 
@@ -70,6 +78,9 @@ case "$role" in
     ;;
   worker)
     exec python manage.py qcluster
+    ;;
+  serve)
+    serve_both
     ;;
   *)
     exec "$@"

@@ -17,14 +17,8 @@ fi
 
 python manage.py setup_schedules
 
-HOST="${HOST:-127.0.0.1}"
-PORT="${PORT:-7860}"
-python manage.py qcluster &
-worker=$!
-trap 'kill "$worker" 2>/dev/null; wait "$worker" 2>/dev/null' EXIT INT TERM
+# gunicorn and the django-q cluster side by side, as the container runs them: Ctrl-C
+# or a TERM stops both.
+export HOST="${HOST:-127.0.0.1}" PORT="${PORT:-7860}"
 echo "Gender Voice Detection on http://$HOST:$PORT (Ctrl-C to stop)"
-export HOST PORT
-gunicorn voiceproject.wsgi:application --config gunicorn.conf.py --no-control-socket &
-web=$!
-trap 'kill "$web" "$worker" 2>/dev/null; wait "$web" "$worker" 2>/dev/null' EXIT INT TERM
-wait "$web"
+exec docker/entrypoint.sh serve

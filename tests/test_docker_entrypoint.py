@@ -53,9 +53,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def process_group(pgid: int) -> list[str]:
-    """Command lines of the live processes in a process group."""
-    commands = []
+def live_processes() -> dict[int, tuple[int, str]]:
+    """Every live (not zombie) process: pid -> (parent pid, command line)."""
+    found = {}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -65,9 +65,30 @@ def process_group(pgid: int) -> list[str]:
         except OSError:
             continue
         fields = stat.rsplit(")", 1)[1].split()
-        if fields[0] != "Z" and int(fields[2]) == pgid:
-            commands.append(cmdline.replace(b"\0", b" ").decode(errors="replace"))
-    return commands
+        if fields[0] != "Z":
+            command = cmdline.replace(b"\0", b" ").decode(errors="replace")
+            found[int(proc.name)] = (int(fields[1]), command)
+    return found
+
+
+def process_tree(pid: int) -> dict[int, str]:
+    """The live descendants of a process: pid -> command line."""
+    processes = live_processes()
+    tree, parents = {}, {pid}
+    while parents:
+        children = {
+            child: command
+            for child, (parent, command) in processes.items()
+            if parent in parents and child not in tree
+        }
+        tree |= children
+        parents = set(children)
+    return tree
+
+
+def still_alive(pids) -> list[str]:
+    processes = live_processes()
+    return [processes[pid][1] for pid in pids if pid in processes]
 
 
 class Container:
@@ -99,6 +120,7 @@ class Container:
         } | env
         self.log_path = folder / "entrypoint.log"
         self.proc = None
+        self.seen: set[int] = set()
 
     def start(self) -> "Container":
         with self.log_path.open("wb") as log:
@@ -142,21 +164,39 @@ class Container:
         self.wait_for(lambda: self.get("/api/health/")[0] > 0, "answer")
         return self
 
-    def terminate(self, timeout: float = STOP_TIMEOUT_S) -> int | None:
-        """SIGTERM to the main process only, as `docker stop` does; None if stuck."""
+    def children(self) -> dict[int, str]:
+        """The entrypoint's live descendants, remembered for clean-up."""
+        tree = process_tree(self.proc.pid)
+        self.seen |= set(tree)
+        return tree
+
+    def signal(self, signum: int, timeout: float = STOP_TIMEOUT_S) -> int | None:
+        """A signal to the main process only; its exit status, None if stuck."""
+        self.children()
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.proc.send_signal(signum)
         try:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             return None
 
+    def terminate(self, timeout: float = STOP_TIMEOUT_S) -> int | None:
+        """SIGTERM to the main process only, as `docker stop` does; None if stuck."""
+        return self.signal(signal.SIGTERM, timeout)
+
     def kill_group(self):
-        """Whatever is left of the session: killed, then reaped."""
+        """Whatever is left of the session and of every process seen: killed."""
+        if self.proc.poll() is None:
+            self.children()
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+        for pid in self.seen:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         try:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
@@ -275,7 +315,7 @@ def test_the_health_check_answers_200_once_a_production_model_exists(web_only):
 
 
 def test_without_the_worker_gunicorn_replaces_the_entrypoint(web_only):
-    commands = process_group(web_only.proc.pid)
+    commands = list(web_only.children().values())
     main = Path(f"/proc/{web_only.proc.pid}/cmdline").read_bytes()
     assert b"gunicorn" in main
     assert not any("qcluster" in command for command in commands)
@@ -285,7 +325,7 @@ def test_without_the_worker_gunicorn_replaces_the_entrypoint(web_only):
 
 
 def test_the_default_role_runs_the_worker_beside_gunicorn(web_and_worker):
-    commands = process_group(web_and_worker.proc.pid)
+    commands = list(web_and_worker.children().values())
     assert any("manage.py qcluster" in command for command in commands)
     assert any(
         "gunicorn voiceproject.wsgi:application" in command for command in commands
@@ -300,11 +340,42 @@ def test_the_default_role_answers_the_health_check(web_and_worker):
 def test_a_term_signal_stops_both_web_and_worker(tmp_path):
     container = start_web_and_worker(tmp_path)
     try:
+        children = container.children()
         returncode = container.terminate()
-        leftovers = process_group(container.proc.pid)
+        leftovers = still_alive(children)
     finally:
         container.kill_group()
     assert returncode is not None, "the entrypoint did not stop on SIGTERM"
+    assert leftovers == []
+
+
+def test_ctrl_c_on_a_terminal_stops_both_web_and_worker(tmp_path):
+    """A terminal's Ctrl-C signals the whole foreground process group."""
+    container = start_web_and_worker(tmp_path)
+    try:
+        children = container.children()
+        os.killpg(container.proc.pid, signal.SIGINT)
+        try:
+            returncode = container.proc.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            returncode = None
+        leftovers = still_alive(children)
+    finally:
+        container.kill_group()
+    assert returncode is not None, "the entrypoint did not stop on Ctrl-C"
+    assert leftovers == []
+
+
+def test_a_second_term_while_stopping_does_not_hang_the_worker(tmp_path):
+    container = start_web_and_worker(tmp_path)
+    try:
+        children = container.children()
+        container.proc.send_signal(signal.SIGTERM)
+        returncode = container.terminate()
+        leftovers = still_alive(children)
+    finally:
+        container.kill_group()
+    assert returncode is not None, "the entrypoint did not stop"
     assert leftovers == []
 
 
@@ -324,7 +395,7 @@ def test_the_worker_role_runs_only_the_cluster(tmp_path):
             lambda: cluster_running(container), "running django-q cluster"
         )
         main = Path(f"/proc/{container.proc.pid}/cmdline").read_bytes()
-        commands = process_group(container.proc.pid)
+        commands = list(container.children().values())
     finally:
         container.stop()
     assert b"qcluster" in main
