@@ -19,7 +19,8 @@ from training.audio import (
 )
 from training.inference import ClipResult
 from training.networks import MODEL_TYPES
-from training.serving import ModelUnavailable, production_predictor
+from training.registry import best_of, serving_versions
+from training.serving import ModelUnavailable, serving_predictor
 
 UNCERTAIN = "uncertain"
 
@@ -41,6 +42,7 @@ class Analysis:
     decoded: DecodedAudio
     speech_ratio: float
     answers: list[ModelAnswer]
+    """The answer to show first (the best production model's) comes first."""
 
     @property
     def duration_s(self) -> float:
@@ -117,13 +119,26 @@ def speech_share(segments: list[dict]) -> dict[str, float]:
 def analyse_samples(samples, *, model: str | None = None) -> list[ModelAnswer]:
     """Answer with each requested production model; features are computed once.
 
-    Raises ``ModelUnavailable`` when a requested model is not in production (with
-    "all", the types that have none are left out).
+    The best production model's answer comes first, the others follow in
+    ``MODEL_TYPES`` order. Raises ``ModelUnavailable`` when a requested model is not
+    in production (with "all", the types that have none are left out).
     """
+    lineup = serving_versions()  # one query: every model below comes from it
+    by_type = {version.model_type: version for version in lineup}
+    best = best_of(lineup)
     answers, features_cache = [], {}
     for model_type in resolve_models(model):
+        version = best if model_type is None else by_type.get(model_type)
+        if version is None:
+            if model == "all":
+                continue
+            raise ModelUnavailable(
+                "No production model yet."
+                if model_type is None
+                else f"No {model_type} model is in production."
+            )
         try:
-            version, predictor = production_predictor(model_type)
+            version, predictor = serving_predictor(version)
         except ModelUnavailable:
             if model == "all":
                 continue
@@ -139,6 +154,8 @@ def analyse_samples(samples, *, model: str | None = None) -> list[ModelAnswer]:
         answers.append(_answer(version, result, elapsed_ms))
     if not answers:
         raise ModelUnavailable("No production model yet.")
+    if best is not None:
+        answers.sort(key=lambda answer: answer.model_type != best.model_type)
     return answers
 
 

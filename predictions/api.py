@@ -21,7 +21,7 @@ from predictions.serializers import (
     PredictionRequestSerializer,
     PredictionSerializer,
 )
-from predictions.services import prediction_create, primary_prediction
+from predictions.services import prediction_create
 from training.audio import AudioError
 from training.registry import best_production_version, production_versions
 from training.serving import ModelUnavailable
@@ -49,8 +49,10 @@ def _predict(upload, model: str | None, origin: str) -> list[Prediction]:
 
 
 def _serialize(predictions: list[Prediction]) -> dict:
-    primary = primary_prediction(predictions)
-    return PredictionSerializer(primary, context={"comparison": predictions}).data
+    """The first answer (the best model's), with every answer as the comparison."""
+    return PredictionSerializer(
+        predictions[0], context={"comparison": predictions}
+    ).data
 
 
 class PredictionCreateView(APIView):

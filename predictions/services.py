@@ -49,6 +49,7 @@ def prediction_create(
 ) -> tuple[Recording, list[Prediction]]:
     """Decode, check, predict, then store the recording and one row per model.
 
+    The predictions come in the analysis's order: the one to show first, first.
     Raises ``AudioError`` (nothing is stored) or ``ModelUnavailable``.
     """
     data = read_limited(source, decode_limits().max_bytes)

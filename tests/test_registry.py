@@ -62,3 +62,13 @@ def test_the_best_production_model_has_the_highest_balanced_accuracy(
     )
     install_version(trained_model_dir, "rnn", metrics={"balanced_accuracy": 0.96})
     assert best_production_version() == lstm
+
+
+def test_a_tie_in_balanced_accuracy_goes_to_the_lower_log_loss(trained_model_dir):
+    gru = install_version(
+        trained_model_dir, "gru", metrics={"balanced_accuracy": 0.99, "log_loss": 0.02}
+    )
+    install_version(
+        trained_model_dir, "lstm", metrics={"balanced_accuracy": 0.99, "log_loss": 0.03}
+    )
+    assert best_production_version() == gru

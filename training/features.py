@@ -322,10 +322,14 @@ def _yin_difference(frames: np.ndarray, min_period: int, max_period: int):
 
     n_pad = 2 * frames.shape[1]
     spectrum = scipy.fft.rfft(frames, n=n_pad, axis=-1)
-    # The power spectrum as complex numbers straight away: irfft would convert it.
-    power = np.zeros_like(spectrum)
-    np.add(spectrum.real**2, spectrum.imag**2, out=power.real)
-    acf = scipy.fft.irfft(power, n=n_pad, axis=-1)[:, : max_period + 1]
+    # The power spectrum in the spectrum's own buffer, still complex (irfft would
+    # convert a real one): no second array of this size per block.
+    real, imag = spectrum.real, spectrum.imag
+    np.square(real, out=real)
+    np.square(imag, out=imag)
+    real += imag
+    imag[...] = 0
+    acf = scipy.fft.irfft(spectrum, n=n_pad, axis=-1)[:, : max_period + 1]
     energy = np.square(frames[:, : max_period + 1])
     np.cumsum(energy, out=energy, axis=-1)
     k = slice(1, max_period + 1)

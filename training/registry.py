@@ -40,12 +40,43 @@ def production_version(model_type: str) -> ModelVersion | None:
     ).first()
 
 
-def best_production_version() -> ModelVersion | None:
-    """The production version with the highest held-out balanced accuracy."""
-    versions = production_versions()
+def serving_versions() -> list[ModelVersion]:
+    """Production versions with only the fields serving reads: one light query.
+
+    A prediction asks this once; its run (with the training curves) and the
+    baseline metrics stay in the database.
+    """
+    return list(
+        ModelVersion.objects.filter(stage=ModelVersion.Stage.PRODUCTION)
+        .only("id", "model_type", "artifact_path", "stage", "metrics", "replaced_id")
+        .order_by("model_type")
+    )
+
+
+def best_of(versions: list[ModelVersion]) -> ModelVersion | None:
+    """The version that answers by default, by the promotion gate's rule.
+
+    The highest held-out balanced accuracy; on a tie the lower log-loss (the better
+    calibrated probabilities); then the newest.
+    """
     if not versions:
         return None
-    return max(versions, key=lambda v: (v.metrics.get("balanced_accuracy") or 0, v.pk))
+
+    def merit(version: ModelVersion):
+        metrics = version.metrics
+        log_loss = metrics.get("log_loss")
+        return (
+            round(metrics.get("balanced_accuracy") or 0, 9),
+            -log_loss if log_loss is not None else float("-inf"),
+            version.pk,
+        )
+
+    return max(versions, key=merit)
+
+
+def best_production_version() -> ModelVersion | None:
+    """The production version with the highest held-out balanced accuracy."""
+    return best_of(serving_versions())
 
 
 def _mirror_alias(version: ModelVersion) -> None:

@@ -81,6 +81,14 @@ def production_predictor(model_type: str | None = None):
             if model_type is None
             else f"No {model_type} model is in production."
         )
+    return serving_predictor(version)
+
+
+def serving_predictor(version: ModelVersion):
+    """(version, predictor) that answers for ``version``: itself, or what it replaced.
+
+    Raises ``ModelUnavailable`` when neither it nor any version it replaced loads.
+    """
     try:
         return version, predictor_for(version)
     except ModelUnavailable as fault:

@@ -19,8 +19,9 @@ UNAVAILABLE = (
 class DatabaseUnavailableMiddleware:
     """A database that is locked, restarting or gone answers 503, not 500.
 
-    Every request opens its own connection attempt, so the service recovers by itself
-    as soon as the database is back.
+    A connection that failed is not kept (and a kept SQLite connection is dropped
+    once its file is removed or replaced), so the service recovers by itself as
+    soon as the database is back.
     """
 
     def __init__(self, get_response):

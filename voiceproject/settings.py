@@ -106,7 +106,9 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Kept connections that reconnect when the file is removed or replaced.
+    DATABASES["default"]["ENGINE"] = "voiceproject.sqlite_backend"
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"]["OPTIONS"] = {
         "timeout": envfloat("SQLITE_TIMEOUT_S", 20.0),
         "transaction_mode": "IMMEDIATE",
