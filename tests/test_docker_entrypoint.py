@@ -170,19 +170,15 @@ class Container:
         self.seen |= set(tree)
         return tree
 
-    def signal(self, signum: int, timeout: float = STOP_TIMEOUT_S) -> int | None:
-        """A signal to the main process only; its exit status, None if stuck."""
+    def terminate(self, timeout: float = STOP_TIMEOUT_S) -> int | None:
+        """SIGTERM to the main process only, as `docker stop` does; None if stuck."""
         self.children()
         if self.proc.poll() is None:
-            self.proc.send_signal(signum)
+            self.proc.send_signal(signal.SIGTERM)
         try:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             return None
-
-    def terminate(self, timeout: float = STOP_TIMEOUT_S) -> int | None:
-        """SIGTERM to the main process only, as `docker stop` does; None if stuck."""
-        return self.signal(signal.SIGTERM, timeout)
 
     def kill_group(self):
         """Whatever is left of the session and of every process seen: killed."""
@@ -337,44 +333,48 @@ def test_the_default_role_answers_the_health_check(web_and_worker):
     assert status == (200 if bundled_models() else 503)
 
 
-def test_a_term_signal_stops_both_web_and_worker(tmp_path):
-    container = start_web_and_worker(tmp_path)
+def stop_web_and_worker(folder: Path, send) -> tuple[int | None, list[str]]:
+    """Start both, ``send(container)`` the stop, then: (exit status, leftovers).
+
+    The exit status is None when the entrypoint did not stop in time; leftovers are
+    the command lines of its former children still alive after it ended.
+    """
+    container = start_web_and_worker(folder)
     try:
         children = container.children()
-        returncode = container.terminate()
-        leftovers = still_alive(children)
+        send(container)
+        try:
+            returncode = container.proc.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            returncode = None
+        return returncode, still_alive(children)
     finally:
         container.kill_group()
+
+
+def test_a_term_signal_stops_both_web_and_worker(tmp_path):
+    returncode, leftovers = stop_web_and_worker(
+        tmp_path, lambda container: container.proc.send_signal(signal.SIGTERM)
+    )
     assert returncode is not None, "the entrypoint did not stop on SIGTERM"
     assert leftovers == []
 
 
 def test_ctrl_c_on_a_terminal_stops_both_web_and_worker(tmp_path):
     """A terminal's Ctrl-C signals the whole foreground process group."""
-    container = start_web_and_worker(tmp_path)
-    try:
-        children = container.children()
-        os.killpg(container.proc.pid, signal.SIGINT)
-        try:
-            returncode = container.proc.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            returncode = None
-        leftovers = still_alive(children)
-    finally:
-        container.kill_group()
+    returncode, leftovers = stop_web_and_worker(
+        tmp_path, lambda container: os.killpg(container.proc.pid, signal.SIGINT)
+    )
     assert returncode is not None, "the entrypoint did not stop on Ctrl-C"
     assert leftovers == []
 
 
 def test_a_second_term_while_stopping_does_not_hang_the_worker(tmp_path):
-    container = start_web_and_worker(tmp_path)
-    try:
-        children = container.children()
+    def twice(container):
         container.proc.send_signal(signal.SIGTERM)
-        returncode = container.terminate()
-        leftovers = still_alive(children)
-    finally:
-        container.kill_group()
+        container.proc.send_signal(signal.SIGTERM)
+
+    returncode, leftovers = stop_web_and_worker(tmp_path, twice)
     assert returncode is not None, "the entrypoint did not stop"
     assert leftovers == []
 

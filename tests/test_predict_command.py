@@ -6,6 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from tests.conftest import install_version, real_clip
+from training.registry import best_production_version
 
 pytestmark = pytest.mark.django_db
 
@@ -56,4 +57,14 @@ def test_predict_with_all_answers_with_every_production_network(
         install_version(trained_model_dir, model_type)
     call_command("predict", str(real_clip("female")), model="all", json=True)
     answers = json.loads(capsys.readouterr().out)["results"][0]["predictions"]
-    assert [a["model_type"] for a in answers] == ["lstm", "rnn", "gru"]
+    assert sorted(a["model_type"] for a in answers) == ["gru", "lstm", "rnn"]
+
+
+def test_predict_with_all_puts_the_default_models_answer_first(
+    trained_model_dir, capsys
+):
+    for model_type in ("gru", "lstm", "rnn"):
+        install_version(trained_model_dir, model_type)
+    call_command("predict", str(real_clip("female")), model="all", json=True)
+    answers = json.loads(capsys.readouterr().out)["results"][0]["predictions"]
+    assert answers[0]["model_type"] == best_production_version().model_type

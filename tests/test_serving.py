@@ -1,5 +1,10 @@
 """Web processes serve the production model with LiteRT and follow promotions."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -147,3 +152,35 @@ def test_the_loaded_model_is_reused_between_requests(production_model):
 def test_a_missing_model_is_reported_not_crashed():
     with pytest.raises(ModelUnavailable, match="No production model"):
         production_predictor()
+
+
+HEAVY_MODULES = ("tensorflow", "keras", "librosa", "numba", "scipy.signal", "mlflow")
+
+
+def test_a_web_process_answers_without_importing_training_libraries(tmp_path):
+    """What a web worker loads: the app, every URL's views, LiteRT and a prediction."""
+    root = Path(__file__).resolve().parent.parent
+    script = f"""
+import os, sys
+import numpy as np
+os.environ["DJANGO_SETTINGS_MODULE"] = "voiceproject.settings"
+from django.core.wsgi import get_wsgi_application
+get_wsgi_application()
+from django.urls import get_resolver
+get_resolver().url_patterns
+from training.inference import Predictor
+noise = np.random.default_rng(0).normal(0, 0.1, 48_000).astype(np.float32)
+Predictor.load({str(root / "models" / "bundled" / "gru")!r}).predict(noise)
+print(" ".join(m for m in {HEAVY_MODULES!r} if m in sys.modules))
+"""
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=root,
+        env=environment | {"VAR_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == []

@@ -47,6 +47,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+def _figures(figures: list[tuple[str, str]]):
+    """Captioned charts side by side, or a dash when there are none."""
+    if not figures:
+        return "-"
+    return format_html(
+        '<div class="gv-charts">{}</div>',
+        format_html_join("", "<figure><figcaption>{}</figcaption>{}</figure>", figures),
+    )
+
+
 def _pretty_json(value) -> str:
     if not value:
         return "-"
@@ -317,14 +327,7 @@ class TrainingRunAdmin(ReadOnlyAdmin):
                     y_max=1.0 if metric == "accuracy" else None,
                 )
                 figures.append((f"{model_type.upper()} {title}", chart))
-        if not figures:
-            return "-"
-        return format_html(
-            '<div class="gv-charts">{}</div>',
-            format_html_join(
-                "", "<figure><figcaption>{}</figcaption>{}</figure>", figures
-            ),
-        )
+        return _figures(figures)
 
     @admin.display(description="Confusion matrices (test speakers)")
     def confusion_matrices(self, run):
@@ -339,14 +342,7 @@ class TrainingRunAdmin(ReadOnlyAdmin):
             for model_type, metrics in (run.metrics or {}).items()
             if isinstance(metrics, dict) and metrics.get("confusion_matrix")
         ]
-        if not figures:
-            return "-"
-        return format_html(
-            '<div class="gv-charts">{}</div>',
-            format_html_join(
-                "", "<figure><figcaption>{}</figcaption>{}</figure>", figures
-            ),
-        )
+        return _figures(figures)
 
     @admin.display(description="Data summary")
     def data_summary_json(self, run):

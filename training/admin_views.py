@@ -23,7 +23,7 @@ from django.utils.html import format_html
 
 from training.jobs import training_run_enqueue
 from training.models import ModelType, ModelVersion, TrainingRun
-from training.pipeline import DEFAULTS
+from training.pipeline import DEFAULTS, RETRAIN_RANGES
 from training.registry import RegistryError, model_promote, model_rollback
 
 log = logging.getLogger(__name__)
@@ -136,6 +136,22 @@ def _username(request) -> str:
 # --- Retrain ---------------------------------------------------------------------
 
 
+def _bounded(field_class, name: str, label: str, help_text: str, **kwargs):
+    """A form field for a retrain setting, within RETRAIN_RANGES, with clear errors."""
+    low, high = RETRAIN_RANGES[name]
+    return field_class(
+        min_value=low,
+        max_value=high,
+        initial=DEFAULTS[name],
+        help_text=help_text.format(low=low, high=high),
+        error_messages={
+            "min_value": f"{label} must be at least {low}.",
+            "max_value": f"{label} must be at most {high}.",
+        },
+        **kwargs,
+    )
+
+
 class RetrainForm(forms.Form):
     """What an operator may choose for a retrain; the ranges are the product's."""
 
@@ -144,36 +160,24 @@ class RetrainForm(forms.Form):
         initial=ALL,
         help_text="Which networks to train.",
     )
-    epochs = forms.IntegerField(
-        min_value=10,
-        max_value=200,
-        initial=DEFAULTS["epochs"],
-        help_text="10 to 200. Early stopping may end training sooner.",
-        error_messages={
-            "min_value": "Epochs must be at least 10.",
-            "max_value": "Epochs must be at most 200.",
-        },
+    epochs = _bounded(
+        forms.IntegerField,
+        "epochs",
+        "Epochs",
+        help_text="{low} to {high}. Early stopping may end training sooner.",
     )
-    batch_size = forms.IntegerField(
-        min_value=8,
-        max_value=128,
-        initial=DEFAULTS["batch_size"],
-        help_text="8 to 128 windows per step.",
-        error_messages={
-            "min_value": "Batch size must be at least 8.",
-            "max_value": "Batch size must be at most 128.",
-        },
+    batch_size = _bounded(
+        forms.IntegerField,
+        "batch_size",
+        "Batch size",
+        help_text="{low} to {high} windows per step.",
     )
-    learning_rate = forms.FloatField(
-        min_value=0.0001,
-        max_value=0.01,
-        initial=DEFAULTS["learning_rate"],
+    learning_rate = _bounded(
+        forms.FloatField,
+        "learning_rate",
+        "Learning rate",
+        help_text="{low} to {high} (Adam).",
         widget=forms.NumberInput(attrs={"step": "0.0001"}),
-        help_text="0.0001 to 0.01 (Adam).",
-        error_messages={
-            "min_value": "Learning rate must be at least 0.0001.",
-            "max_value": "Learning rate must be at most 0.01.",
-        },
     )
     use_feedback = forms.TypedChoiceField(
         choices=[("no", "No: the base dataset only"), ("yes", "Yes")],

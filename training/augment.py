@@ -6,7 +6,6 @@ Never pitch shifting: pitch is the very cue the models must learn.
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import fftconvolve
 
 
 def add_noise(y: np.ndarray, rng: np.random.Generator, snr_db: float) -> np.ndarray:
@@ -22,6 +21,10 @@ def add_noise(y: np.ndarray, rng: np.random.Generator, snr_db: float) -> np.ndar
 
 def add_reverb(y: np.ndarray, rng: np.random.Generator, rt60_s: float, sr: int):
     """Convolve with a synthetic room response: decaying noise after a direct path."""
+    # Imported here: scipy.signal costs a web worker about 1 s and 70 MB at start-up,
+    # and web processes import this module (through the pipeline) but never call it.
+    from scipy.signal import fftconvolve
+
     length = int(rt60_s * sr)
     t = np.arange(length) / sr
     response = rng.standard_normal(length) * np.exp(-6.9 * t / rt60_s)

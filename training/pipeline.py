@@ -51,6 +51,12 @@ DEFAULTS = {
     "use_feedback": False,
     "promote": True,
 }
+# What an operator may ask for from the admin or the API: (lowest, highest).
+RETRAIN_RANGES = {
+    "epochs": (10, 200),
+    "batch_size": (8, 128),
+    "learning_rate": (0.0001, 0.01),
+}
 
 Progress = Callable[[str, int, int], None]
 HEARTBEAT_EVERY_S = 5.0

@@ -1,14 +1,7 @@
 from rest_framework import serializers
 
 from training.models import ModelVersion, TrainingRun
-from training.pipeline import DEFAULTS
-
-# The ranges people may ask for, in the admin form and the API alike.
-RANGES = {
-    "epochs": (10, 200),
-    "batch_size": (8, 128),
-    "learning_rate": (0.0001, 0.01),
-}
+from training.pipeline import DEFAULTS, RETRAIN_RANGES
 
 
 class VersionSummarySerializer(serializers.ModelSerializer):
@@ -56,18 +49,18 @@ class TrainingRunRequestSerializer(serializers.Serializer):
         choices=["lstm", "rnn", "gru", "all"], default="all"
     )
     epochs = serializers.IntegerField(
-        min_value=RANGES["epochs"][0],
-        max_value=RANGES["epochs"][1],
+        min_value=RETRAIN_RANGES["epochs"][0],
+        max_value=RETRAIN_RANGES["epochs"][1],
         default=DEFAULTS["epochs"],
     )
     batch_size = serializers.IntegerField(
-        min_value=RANGES["batch_size"][0],
-        max_value=RANGES["batch_size"][1],
+        min_value=RETRAIN_RANGES["batch_size"][0],
+        max_value=RETRAIN_RANGES["batch_size"][1],
         default=DEFAULTS["batch_size"],
     )
     learning_rate = serializers.FloatField(
-        min_value=RANGES["learning_rate"][0],
-        max_value=RANGES["learning_rate"][1],
+        min_value=RETRAIN_RANGES["learning_rate"][0],
+        max_value=RETRAIN_RANGES["learning_rate"][1],
         default=DEFAULTS["learning_rate"],
     )
     use_feedback = serializers.BooleanField(default=False)
