@@ -75,7 +75,7 @@ def best_of(versions: list[ModelVersion]) -> ModelVersion | None:
 
 
 def best_production_version() -> ModelVersion | None:
-    """The production version with the highest held-out balanced accuracy."""
+    """The production version that answers by default (see :func:`best_of`)."""
     return best_of(serving_versions())
 
 
