@@ -1,8 +1,11 @@
 """The public pages: upload or record, see the answer, correct it."""
 
+import math
+
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
+from rest_framework.throttling import AnonRateThrottle
 
 from feedback.services import FeedbackError, feedback_create
 from predictions.errors import AUDIO_STATUS
@@ -22,6 +25,18 @@ def _upload_page(request, form, status=200, error=None):
 def upload(request):
     if request.method != "POST":
         return _upload_page(request, UploadForm())
+    # Anonymous uploads share the API's budget per address (ANON_THROTTLE_RATE).
+    throttle = AnonRateThrottle()
+    if not throttle.allow_request(request, None):
+        seconds = math.ceil(throttle.wait() or 1)
+        response = _upload_page(
+            request,
+            UploadForm(),
+            status=429,
+            error=f"Too many uploads from your address: try again in {seconds} s.",
+        )
+        response["Retry-After"] = str(seconds)
+        return response
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return _upload_page(request, form, status=400)

@@ -88,6 +88,17 @@ def isolated_storage(settings, tmp_path, mlflow_store_template):
     clear_cache()
 
 
+@pytest.fixture(autouse=True)
+def generous_anonymous_throttle(monkeypatch):
+    """All tests are one anonymous address: only the throttling tests set a low rate.
+
+    Without this, the suite's uploads would add up to the default 120 a minute.
+    """
+    from rest_framework.throttling import AnonRateThrottle
+
+    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "100000/min"})
+
+
 @pytest.fixture(scope="session")
 def tiny_manifest(tmp_path_factory) -> Path:
     """18 real clips: 3 speakers per gender, 3 clips each."""

@@ -72,3 +72,19 @@ def test_feedback_without_a_gender_is_refused_in_words(client, production_model)
 
 def test_an_unknown_result_is_a_404(client, db):
     assert client.get("/r/00000000-0000-0000-0000-000000000000/").status_code == 404
+
+
+def test_too_many_uploads_from_one_address_are_refused_in_words(
+    client, production_model, monkeypatch
+):
+    from django.core.cache import cache
+    from rest_framework.throttling import AnonRateThrottle
+
+    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "2/min"})
+    cache.clear()
+    responses = [upload(client, speech_wav("female")) for _ in range(3)]
+    cache.clear()
+    assert [r.status_code for r in responses] == [302, 302, 429]
+    assert "Too many uploads" in responses[2].content.decode()
+    assert int(responses[2]["Retry-After"]) > 0
+    assert Recording.objects.count() == 2
