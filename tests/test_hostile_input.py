@@ -195,6 +195,7 @@ class WriteGuard:
         self.tmp_path = tmp_path
         self.allowed = [p.resolve() for p in allowed]
         self.markers = markers
+        self.before = _tree(tmp_path)  # e.g. the test's empty MLflow store
         self.repo = _tree(ROOT)
         self.system_tmp = set(os.listdir(tempfile.gettempdir()))
         self.etc = set(os.listdir("/etc"))
@@ -202,8 +203,8 @@ class WriteGuard:
     def problems(self) -> list[str]:
         found = []
         media = Path(django_settings.MEDIA_ROOT).resolve()
-        for path in self.tmp_path.rglob("*"):
-            if path.is_dir():
+        for path, stamp in _tree(self.tmp_path).items():
+            if self.before.get(path) == stamp:
                 continue
             real = path.resolve()
             if not any(real.is_relative_to(a) for a in [media, *self.allowed]):
