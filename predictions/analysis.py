@@ -20,7 +20,11 @@ from training.audio import (
 from training.inference import ClipResult
 from training.networks import MODEL_TYPES
 from training.registry import best_of, serving_versions
-from training.serving import ModelUnavailable, serving_predictor
+from training.serving import (
+    ModelUnavailable,
+    no_production_model,
+    serving_predictor,
+)
 
 UNCERTAIN = "uncertain"
 
@@ -132,11 +136,7 @@ def analyse_samples(samples, *, model: str | None = None) -> list[ModelAnswer]:
         if version is None:
             if model == "all":
                 continue
-            raise ModelUnavailable(
-                "No production model yet."
-                if model_type is None
-                else f"No {model_type} model is in production."
-            )
+            raise no_production_model(model_type)
         try:
             version, predictor = serving_predictor(version)
         except ModelUnavailable:
@@ -153,7 +153,7 @@ def analyse_samples(samples, *, model: str | None = None) -> list[ModelAnswer]:
         elapsed_ms = (time.perf_counter() - started) * 1000
         answers.append(_answer(version, result, elapsed_ms))
     if not answers:
-        raise ModelUnavailable("No production model yet.")
+        raise no_production_model()
     if best is not None:
         answers.sort(key=lambda answer: answer.model_type != best.model_type)
     return answers

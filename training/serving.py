@@ -76,12 +76,17 @@ def production_predictor(model_type: str | None = None):
         else production_version(model_type)
     )
     if version is None:
-        raise ModelUnavailable(
-            "No production model yet."
-            if model_type is None
-            else f"No {model_type} model is in production."
-        )
+        raise no_production_model(model_type)
     return serving_predictor(version)
+
+
+def no_production_model(model_type: str | None = None) -> ModelUnavailable:
+    """The error for a network type (or any, for None) with no production version."""
+    return ModelUnavailable(
+        "No production model yet."
+        if model_type is None
+        else f"No {model_type} model is in production."
+    )
 
 
 def serving_predictor(version: ModelVersion):
