@@ -50,21 +50,18 @@ def test_predict_a_missing_file_is_a_message_not_a_traceback(production_model, c
     assert result["error"] in {"unavailable", "not_found"}
 
 
-def test_predict_with_all_answers_with_every_production_network(
-    trained_model_dir, capsys
-):
+@pytest.fixture
+def answers_of_all(trained_model_dir, capsys) -> list[dict]:
+    """`predict --model all` on a real clip, with all three networks in production."""
     for model_type in ("gru", "lstm", "rnn"):
         install_version(trained_model_dir, model_type)
     call_command("predict", str(real_clip("female")), model="all", json=True)
-    answers = json.loads(capsys.readouterr().out)["results"][0]["predictions"]
-    assert sorted(a["model_type"] for a in answers) == ["gru", "lstm", "rnn"]
+    return json.loads(capsys.readouterr().out)["results"][0]["predictions"]
 
 
-def test_predict_with_all_puts_the_default_models_answer_first(
-    trained_model_dir, capsys
-):
-    for model_type in ("gru", "lstm", "rnn"):
-        install_version(trained_model_dir, model_type)
-    call_command("predict", str(real_clip("female")), model="all", json=True)
-    answers = json.loads(capsys.readouterr().out)["results"][0]["predictions"]
-    assert answers[0]["model_type"] == best_production_version().model_type
+def test_predict_with_all_answers_with_every_production_network(answers_of_all):
+    assert sorted(a["model_type"] for a in answers_of_all) == ["gru", "lstm", "rnn"]
+
+
+def test_predict_with_all_puts_the_default_models_answer_first(answers_of_all):
+    assert answers_of_all[0]["model_type"] == best_production_version().model_type
