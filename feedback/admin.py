@@ -220,7 +220,7 @@ class FeedbackAdmin(admin.ModelAdmin):
         return response
 
     @admin.action(
-        description="Retrain with feedback (from the selection)",
+        description="Retrain with all consented feedback",
         permissions=["start_training"],
     )
     def retrain_with_feedback(self, request, queryset):
