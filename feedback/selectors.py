@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from feedback.models import Feedback
@@ -19,9 +20,20 @@ class FeedbackClip:
     recording_id: int
 
 
+def feedback_list() -> QuerySet[Feedback]:
+    """Every feedback item, for counts and charts."""
+    return Feedback.objects.all()
+
+
+def consented_feedback() -> QuerySet[Feedback]:
+    """The feedback whose audio people allowed us to train on."""
+    return Feedback.objects.filter(consent_to_train=True)
+
+
 def consented_feedback_ids_after(last_id: int) -> list[int]:
     return list(
-        Feedback.objects.filter(pk__gt=last_id, consent_to_train=True)
+        consented_feedback()
+        .filter(pk__gt=last_id)
         .order_by("pk")
         .values_list("pk", flat=True)
     )

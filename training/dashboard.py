@@ -45,11 +45,11 @@ def daily_counts(queryset, field: str, *, days: int = DAYS, today: date | None =
 
 def activity_per_day(*, days: int = DAYS) -> list[dict]:
     """Predictions and feedback per day over the last ``days`` days."""
-    from feedback.models import Feedback
-    from predictions.models import Prediction
+    from feedback.selectors import feedback_list
+    from predictions.selectors import prediction_list
 
-    predictions = daily_counts(Prediction.objects.all(), "created_at", days=days)
-    feedback = daily_counts(Feedback.objects.all(), "created_at", days=days)
+    predictions = daily_counts(prediction_list(), "created_at", days=days)
+    feedback = daily_counts(feedback_list(), "created_at", days=days)
     return [
         {"day": day, "predictions": n, "feedback": m}
         for (day, n), (_, m) in zip(predictions, feedback)
@@ -80,10 +80,10 @@ def feedback_progress() -> dict:
     last claimed (its ``TriggerState`` cursor); without a cursor, those created
     after the last feedback-triggered run, or all of them.
     """
-    from feedback.models import Feedback
+    from feedback.selectors import consented_feedback
 
     threshold = getattr(settings, "FEEDBACK_RETRAIN_THRESHOLD", 20)
-    consented = Feedback.objects.filter(consent_to_train=True)
+    consented = consented_feedback()
     state = TriggerState.objects.filter(name=TrainingRun.Trigger.FEEDBACK).first()
     last_run = (
         TrainingRun.objects.filter(trigger=TrainingRun.Trigger.FEEDBACK)
