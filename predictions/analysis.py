@@ -133,11 +133,9 @@ def analyse_samples(samples, *, model: str | None = None) -> list[ModelAnswer]:
     answers, features_cache = [], {}
     for model_type in resolve_models(model):
         version = best if model_type is None else by_type.get(model_type)
-        if version is None:
-            if model == "all":
-                continue
-            raise no_production_model(model_type)
         try:
+            if version is None:
+                raise no_production_model(model_type)
             version, predictor = serving_predictor(version)
         except ModelUnavailable:
             if model == "all":
