@@ -70,6 +70,16 @@ def manage(env: dict, *args: str) -> str:
     return result.stdout
 
 
+def add_models_option(parser) -> None:
+    """``--models``: the folder of artifacts :func:`prepare` installs."""
+    parser.add_argument(
+        "--models",
+        type=Path,
+        default=ROOT / "models" / "bundled",
+        help="folder of artifacts to install, one per network type",
+    )
+
+
 def prepare(folder: Path, models: Path | None) -> dict:
     """Migrate a fresh database and install production models; returns its env."""
     env = site_env(folder)

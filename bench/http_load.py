@@ -38,12 +38,7 @@ def parse_args(argv=None):
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clip-seconds", type=float, default=5.0)
     parser.add_argument("--long-repeats", type=int, default=3, help="10-min uploads")
-    parser.add_argument(
-        "--models",
-        type=Path,
-        default=_common.ROOT / "models" / "bundled",
-        help="folder of artifacts to install, one per network type",
-    )
+    _site.add_models_option(parser)
     parser.add_argument("--quick", action="store_true", help="a few seconds in all")
     return parser.parse_args(argv)
 

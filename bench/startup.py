@@ -36,12 +36,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--uploads", type=int, default=200, help="before RSS")
-    parser.add_argument(
-        "--models",
-        type=Path,
-        default=_common.ROOT / "models" / "bundled",
-        help="folder of artifacts to install, one per network type",
-    )
+    _site.add_models_option(parser)
     parser.add_argument("--quick", action="store_true")
     return parser.parse_args(argv)
 
