@@ -1,7 +1,8 @@
 """The benchmark scripts run and print their figures with the machine they ran on.
 
-Only a tiny run of bench/latency (no seed path); the other scripts start servers or
-train, so here they only show their usage. Timings are never asserted.
+Only tiny runs of bench/latency (no seed path) and bench/batch_sizes; the other
+scripts start servers or train, so here they only show their usage. Timings are never
+asserted.
 """
 
 import subprocess
@@ -39,6 +40,13 @@ def test_the_latency_bench_prints_its_figures_and_the_machine(trained_model_dir)
     assert "machine: " in out and "packages: " in out and "numpy" in out
     assert "LiteRT export: dynamic-batch" in out
     assert "| gru | 1 s | 1 |" in out and "| gru | 5 s | 5 |" in out
+
+
+def test_the_batch_size_bench_prints_a_row_per_shipped_network():
+    out = run("batch_sizes.py", "--repeats", "2")
+    assert "machine: " in out and "fixed batch" not in out
+    for network in ("gru", "lstm", "rnn"):
+        assert f"| {network} | " in out
 
 
 @pytest.mark.parametrize("script", ["http_load.py", "startup.py", "train.py"])
